@@ -1,0 +1,56 @@
+# hasan — build, install and test. `make test` is the test command (README, .ci/run).
+PREFIX    ?= /usr
+OCFDIR    ?= $(PREFIX)/lib/ocf/resource.d/hasan
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+CARGO     ?= cargo
+RELEASE   := target/release
+AGENTS    := $(notdir $(wildcard agents/*))
+FENCE     := $(filter fence_hasan_%,$(notdir $(wildcard fence/*)))
+
+.PHONY: all build install uninstall deps test test-host lint metadata lab-test bench clean
+
+all: build
+
+build:
+	$(CARGO) build --release --workspace --bins --locked
+
+install: build
+	@for a in $(AGENTS); do \
+	  install -D -m 0755 $(RELEASE)/$$a $(DESTDIR)$(OCFDIR)/$$a || exit 1; \
+	  mkdir -p $(DESTDIR)$(MANDIR)/man7; \
+	  $(RELEASE)/$$a --manpage > $(DESTDIR)$(MANDIR)/man7/ocf_hasan_$$a.7 || exit 1; \
+	done
+	@for f in $(FENCE); do install -D -m 0755 $(RELEASE)/$$f $(DESTDIR)$(SBINDIR)/$$f || exit 1; done
+	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE)] to $(DESTDIR)$(SBINDIR)"
+
+uninstall:
+	rm -rf $(DESTDIR)$(OCFDIR)
+	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f)) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+
+# Debian packages the tests need (idempotent; does nothing when all are present).
+deps:
+	tests/deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Host tier: unit tests, then the real binaries, installed at their real paths, against real peers.
+test-host: deps lint install
+	$(CARGO) test --workspace --locked -- --test-threads=1
+
+# The test command: every tier.
+test: test-host
+
+# Regenerate the golden meta-data in ocf-metadata/ from the binaries (review the diff!).
+metadata: build
+	@for a in $(AGENTS); do $(RELEASE)/$$a meta-data > ocf-metadata/$$a.xml; done
+	@mkdir -p ocf-metadata/fence
+	@for f in $(FENCE); do $(RELEASE)/$$f -o metadata > ocf-metadata/fence/$$f.xml; done
+
+bench: install
+	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done
+
+clean:
+	$(CARGO) clean

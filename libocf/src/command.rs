@@ -1,0 +1,477 @@
+//! Running external tools: absolute paths from fixed directories, `LANG=C`, a deadline, captured
+//! output, and errors that carry the command, its exit status and its stderr. Secret arguments and
+//! standard input are never logged or shown.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Where tools are looked up, in order. Pacemaker gives agents a minimal `PATH`; we never use it.
+pub const TOOL_DIRS: &[&str] = &[
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+    "/usr/local/sbin",
+    "/usr/local/bin",
+];
+
+/// The `PATH` children get, so that tools calling helpers find them.
+const CHILD_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin";
+
+/// Longest stderr excerpt kept in an error.
+const STDERR_EXCERPT: usize = 2000;
+
+/// A failed external command.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The tool is in none of the [`TOOL_DIRS`].
+    #[error("{tool} not found in {}", TOOL_DIRS.join(":"))]
+    NotFound {
+        /// The tool's name.
+        tool: String,
+    },
+    /// The process could not be started.
+    #[error("cannot run {command}: {source}")]
+    Spawn {
+        /// The command line (secrets redacted).
+        command: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The deadline passed; the process group was killed.
+    #[error("{command} did not finish within {:.1} s and was killed{}", after.as_secs_f64(), stderr_suffix(stderr))]
+    TimedOut {
+        /// The command line (secrets redacted).
+        command: String,
+        /// How long it was given.
+        after: Duration,
+        /// What it had written to stderr.
+        stderr: String,
+    },
+    /// The process exited non-zero or was killed by a signal.
+    #[error("{command} failed ({status}){}", stderr_suffix(stderr))]
+    Failed {
+        /// The command line (secrets redacted).
+        command: String,
+        /// `exit code N` or `killed by signal N`.
+        status: String,
+        /// Exit code, if it exited.
+        code: Option<i32>,
+        /// Its stderr, trimmed.
+        stderr: String,
+        /// Its stdout, for callers that parse failures.
+        stdout: String,
+    },
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    let s = crate::status::one_line(stderr);
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(": {s}")
+    }
+}
+
+impl CommandError {
+    /// Stderr of a failed or timed-out command ("" otherwise).
+    pub fn stderr(&self) -> &str {
+        match self {
+            CommandError::TimedOut { stderr, .. } | CommandError::Failed { stderr, .. } => stderr,
+            _ => "",
+        }
+    }
+
+    /// Exit code of a command that exited non-zero.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            CommandError::Failed { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+fn tool_cache() -> &'static Mutex<HashMap<String, PathBuf>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Resolve a tool to an absolute path in [`TOOL_DIRS`], once per process.
+pub fn resolve(tool: &str) -> Result<PathBuf, CommandError> {
+    resolve_in(tool, TOOL_DIRS)
+}
+
+/// Resolve a tool in the given directories (tests use their own).
+pub fn resolve_in(tool: &str, dirs: &[&str]) -> Result<PathBuf, CommandError> {
+    if tool.contains('/') {
+        let p = PathBuf::from(tool);
+        return if is_executable(&p) {
+            Ok(p)
+        } else {
+            Err(CommandError::NotFound { tool: tool.into() })
+        };
+    }
+    let key = format!("{}\0{tool}", dirs.join(":"));
+    if let Ok(cache) = tool_cache().lock() {
+        if let Some(p) = cache.get(&key) {
+            return Ok(p.clone());
+        }
+    }
+    let found = dirs
+        .iter()
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| CommandError::NotFound { tool: tool.into() })?;
+    if let Ok(mut cache) = tool_cache().lock() {
+        cache.insert(key, found.clone());
+    }
+    Ok(found)
+}
+
+#[derive(Debug, Clone)]
+enum Arg {
+    Plain(OsString),
+    Secret(OsString),
+}
+
+/// The captured result of a command that ran to its end.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Standard output (lossy UTF-8).
+    pub stdout: String,
+    /// Standard error (lossy UTF-8).
+    pub stderr: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// True if it exited 0.
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+}
+
+/// One external command, built up and then run with a deadline.
+#[derive(Debug, Clone)]
+pub struct Command {
+    program: PathBuf,
+    args: Vec<Arg>,
+    stdin: Option<Vec<u8>>,
+    env: Vec<(OsString, OsString)>,
+    deadline: Option<Instant>,
+}
+
+impl Command {
+    /// A command for a tool found in [`TOOL_DIRS`].
+    pub fn tool(tool: &str) -> Result<Command, CommandError> {
+        Ok(Command::at(resolve(tool)?))
+    }
+
+    /// A command for an absolute path.
+    pub fn at(program: impl Into<PathBuf>) -> Command {
+        Command {
+            program: program.into(),
+            args: Vec::new(),
+            stdin: None,
+            env: Vec::new(),
+            deadline: None,
+        }
+    }
+
+    /// Add an argument.
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
+        self.args.push(Arg::Plain(a.as_ref().to_owned()));
+        self
+    }
+
+    /// Add arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| Arg::Plain(a.as_ref().to_owned())));
+        self
+    }
+
+    /// Add an argument that is shown as `***` in logs and errors. Prefer [`Command::stdin`] for
+    /// secrets: anything in argv is visible to every user through /proc.
+    pub fn secret_arg(mut self, a: impl AsRef<OsStr>) -> Self {
+        self.args.push(Arg::Secret(a.as_ref().to_owned()));
+        self
+    }
+
+    /// Feed these bytes on standard input (never logged).
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// Set an extra environment variable for the child.
+    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
+        self.env.push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self
+    }
+
+    /// Kill the command if it is still running at `deadline`.
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The command line as logs show it, secrets replaced by `***`.
+    pub fn display(&self) -> String {
+        let mut s = self.program.display().to_string();
+        for a in &self.args {
+            s.push(' ');
+            match a {
+                Arg::Plain(p) => {
+                    let p = p.to_string_lossy();
+                    if p.is_empty() || p.contains(|c: char| c.is_whitespace() || c == '\'') {
+                        s.push_str(&format!("{p:?}"));
+                    } else {
+                        s.push_str(&p);
+                    }
+                }
+                Arg::Secret(_) => s.push_str("***"),
+            }
+        }
+        s
+    }
+
+    /// Run to the end; a non-zero exit is an error carrying command, status and stderr.
+    pub fn run(&self) -> Result<Output, CommandError> {
+        let out = self.output()?;
+        if out.success() {
+            Ok(out)
+        } else {
+            let (status, code) = describe(out.status);
+            Err(CommandError::Failed {
+                command: self.display(),
+                status,
+                code,
+                stderr: excerpt(out.stderr.trim()),
+                stdout: out.stdout,
+            })
+        }
+    }
+
+    /// Run to the end and return the output whatever the exit status; only a spawn failure or
+    /// the deadline is an error.
+    pub fn output(&self) -> Result<Output, CommandError> {
+        let shown = self.display();
+        let started = Instant::now();
+        let mut cmd = std::process::Command::new(&self.program);
+        for a in &self.args {
+            match a {
+                Arg::Plain(x) | Arg::Secret(x) => cmd.arg(x),
+            };
+        }
+        cmd.env_clear()
+            .env("PATH", CHILD_PATH)
+            .env("LANG", "C")
+            .env("LC_ALL", "C")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        tracing::debug!("running {shown}");
+        let mut child = cmd.spawn().map_err(|source| CommandError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+        let pid = child.id();
+        if let (Some(input), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
+            thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
+        }
+        let out_reader = spawn_reader(child.stdout.take());
+        let err_reader = spawn_reader(child.stderr.take());
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let waited = match self.deadline {
+            Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        let status = match waited {
+            Ok(Ok(status)) => status,
+            Ok(Err(source)) => {
+                return Err(CommandError::Spawn {
+                    command: shown,
+                    source,
+                })
+            }
+            Err(_) => {
+                kill_group(pid);
+                let _ = rx.recv_timeout(Duration::from_secs(2));
+                let stderr = collect(err_reader, Instant::now() + Duration::from_millis(200));
+                tracing::warn!(
+                    "{shown} killed at its deadline after {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                return Err(CommandError::TimedOut {
+                    command: shown,
+                    after: started.elapsed(),
+                    stderr: excerpt(stderr.trim()),
+                });
+            }
+        };
+        // A daemon forked by the tool may hold the pipes open: read until the deadline at most.
+        let read_until = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(5));
+        let stdout = collect(out_reader, read_until);
+        let stderr = collect(err_reader, read_until);
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            "{shown}: {} in {:.3} s",
+            describe(status).0,
+            elapsed.as_secs_f64()
+        );
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+            elapsed,
+        })
+    }
+}
+
+fn kill_group(pid: u32) {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+fn spawn_reader<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        let _ = tx.send(buf);
+    });
+    rx
+}
+
+fn collect(rx: mpsc::Receiver<Vec<u8>>, until: Instant) -> String {
+    let bytes = rx
+        .recv_timeout(until.saturating_duration_since(Instant::now()))
+        .unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn excerpt(s: &str) -> String {
+    if s.len() <= STDERR_EXCERPT {
+        return s.to_owned();
+    }
+    let mut end = STDERR_EXCERPT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn describe(status: ExitStatus) -> (String, Option<i32>) {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => (format!("exit code {c}"), Some(c)),
+        (None, Some(sig)) => (format!("killed by signal {sig}"), None),
+        _ => ("unknown status".into(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        Command::tool("sh").unwrap().arg("-c").arg(script)
+    }
+
+    #[test]
+    fn resolves_to_absolute_paths() {
+        let p = resolve("sh").unwrap();
+        assert!(p.is_absolute());
+        assert!(matches!(
+            resolve("no-such-tool-hasan"),
+            Err(CommandError::NotFound { .. })
+        ));
+        assert!(resolve_in("sh", &["/nonexistent"]).is_err());
+    }
+
+    #[test]
+    fn captures_output_with_c_locale_and_fixed_path() {
+        let out = sh("echo $LANG $LC_ALL $PATH; echo err >&2").run().unwrap();
+        assert_eq!(out.stdout.trim(), format!("C C {CHILD_PATH}"));
+        assert_eq!(out.stderr.trim(), "err");
+    }
+
+    #[test]
+    fn failure_carries_command_status_and_stderr() {
+        let e = sh("echo 'pool is busy' >&2; exit 3").run().unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("sh -c"), "{msg}");
+        assert!(msg.contains("exit code 3"), "{msg}");
+        assert!(msg.ends_with(": pool is busy"), "{msg}");
+        assert_eq!(e.code(), Some(3));
+    }
+
+    #[test]
+    fn deadline_kills_the_whole_process_group() {
+        let started = Instant::now();
+        let e = sh("sleep 30 & sleep 30; echo never")
+            .deadline(Instant::now() + Duration::from_millis(300))
+            .run()
+            .unwrap_err();
+        assert!(matches!(e, CommandError::TimedOut { .. }), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn secrets_are_not_displayed_and_stdin_is_fed() {
+        let c = sh("read x; test \"$x\" = \"$0\" && echo ok").secret_arg("hunter2");
+        assert!(!c.display().contains("hunter2"));
+        let out = c.clone().stdin("hunter2\n").run().unwrap();
+        assert_eq!(out.stdout.trim(), "ok");
+        let e = sh("echo fail >&2; exit 1").secret_arg("s3cret").run().unwrap_err();
+        assert!(!e.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn daemon_holding_the_pipe_does_not_hang_past_the_deadline() {
+        let started = Instant::now();
+        let out = sh("(setsid sleep 20 &) ; echo started")
+            .deadline(Instant::now() + Duration::from_millis(500))
+            .run();
+        // Without the bounded read this would block for the daemon's 20 s.
+        assert!(out.is_ok());
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

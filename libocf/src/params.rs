@@ -1,0 +1,232 @@
+//! Typed parsing of `OCF_RESKEY_*` instance parameters against an agent's table.
+
+use std::collections::BTreeMap;
+
+use crate::spec::{AgentSpec, ParamKind, ParamSpec};
+use crate::status::OcfError;
+
+/// A parsed parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text (also the value of a select parameter).
+    Str(String),
+    /// A bounded integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Parse one raw value according to its parameter's kind; the error says why, without the name.
+pub fn parse_value(spec: &ParamSpec, raw: &str) -> Result<Value, String> {
+    match spec.kind {
+        ParamKind::String => {
+            if raw.contains('\0') || raw.contains('\n') {
+                Err("contains a line break or NUL byte".into())
+            } else {
+                Ok(Value::Str(raw.to_owned()))
+            }
+        }
+        ParamKind::Integer { min, max } => {
+            let n: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| format!("{raw:?} is not a whole number"))?;
+            if n < min || n > max {
+                Err(format!("{n} is outside {min}..{max}"))
+            } else {
+                Ok(Value::Int(n))
+            }
+        }
+        ParamKind::Boolean => parse_bool(raw)
+            .map(Value::Bool)
+            .ok_or_else(|| format!("{raw:?} is not a boolean (true/false, yes/no, 1/0, on/off)")),
+        ParamKind::Select(choices) => {
+            if choices.contains(&raw) {
+                Ok(Value::Str(raw.to_owned()))
+            } else {
+                Err(format!("{raw:?} is not one of {}", choices.join(", ")))
+            }
+        }
+    }
+}
+
+/// The boolean spellings Pacemaker's shell agents accept (`ocf_is_true`), case-insensitive.
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "ja" => Some(true),
+        "0" | "false" | "no" | "off" | "n" | "nein" => Some(false),
+        _ => None,
+    }
+}
+
+/// All instance parameters of one invocation, checked against the table.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: BTreeMap<&'static str, Value>,
+    explicit: Vec<&'static str>,
+    ignored: Vec<String>,
+}
+
+impl Params {
+    /// Parse the parameters of `spec` from a variable lookup (`OCF_RESKEY_<name>`).
+    ///
+    /// Empty values count as unset, as in the shell agents. A missing required parameter or a value
+    /// that does not parse is `OCF_ERR_CONFIGURED` (6): it is wrong on every node.
+    pub fn parse(
+        spec: &AgentSpec,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Params, OcfError> {
+        let mut raw: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in vars {
+            if let Some(name) = k.strip_prefix("OCF_RESKEY_") {
+                if !name.starts_with("CRM_meta_") {
+                    raw.insert(name.to_owned(), v);
+                }
+            }
+        }
+        let mut params = Params::default();
+        for p in spec.parameters {
+            let given = raw.remove(p.name).filter(|v| !v.is_empty());
+            let text = match (&given, p.default) {
+                (Some(v), _) => v.as_str(),
+                (None, Some(d)) => d,
+                (None, None) if p.required => {
+                    return Err(OcfError::configured(format!(
+                        "required parameter {} is not set",
+                        p.name
+                    )))
+                }
+                (None, None) => continue,
+            };
+            let value = parse_value(p, text)
+                .map_err(|e| OcfError::configured(format!("parameter {}: {e}", p.name)))?;
+            if given.is_some() {
+                params.explicit.push(p.name);
+            }
+            params.values.insert(p.name, value);
+        }
+        params.ignored = raw.into_keys().collect();
+        Ok(params)
+    }
+
+    /// Names of `OCF_RESKEY_*` variables that are not parameters of this agent.
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// True if the user set the parameter (as opposed to its default applying).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.explicit.contains(&name)
+    }
+
+    /// A text or select parameter, if set or defaulted.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A text parameter that must be there (required in the table): error 6 otherwise.
+    pub fn required_str(&self, name: &str) -> Result<&str, OcfError> {
+        self.str(name).ok_or_else(|| {
+            OcfError::configured(format!("required parameter {name} is not set"))
+        })
+    }
+
+    /// An integer parameter, if set or defaulted.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.values.get(name) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A boolean parameter; false when neither set nor defaulted.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.values.get(name), Some(Value::Bool(true)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Action, ActionSpec};
+
+    const PARAMS: &[ParamSpec] = &[
+        ParamSpec::string("ip", "address").required().unique(),
+        ParamSpec::integer("count", 0, 100, "count").default("5"),
+        ParamSpec::boolean("force", "force").default("false"),
+        ParamSpec::select("mode", &["fast", "safe"], "mode").default("safe"),
+        ParamSpec::string("label", "label"),
+    ];
+    const SPEC: AgentSpec = AgentSpec {
+        name: "t",
+        version: "1",
+        shortdesc: "t",
+        longdesc: "t",
+        parameters: PARAMS,
+        actions: &[ActionSpec::new(Action::Start, 20)],
+    };
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_and_types_parse() {
+        let p = Params::parse(&SPEC, env(&[("ip", "10.0.0.1"), ("force", "YES")])).unwrap();
+        assert_eq!(p.str("ip"), Some("10.0.0.1"));
+        assert_eq!(p.int("count"), Some(5));
+        assert!(p.flag("force"));
+        assert_eq!(p.str("mode"), Some("safe"));
+        assert_eq!(p.str("label"), None);
+        assert!(p.is_set("ip") && !p.is_set("count"));
+    }
+
+    #[test]
+    fn missing_required_is_not_configured() {
+        let e = Params::parse(&SPEC, env(&[("count", "3")])).unwrap_err();
+        assert_eq!(e.status, crate::OcfStatus::ErrConfigured);
+        assert!(e.reason.contains("ip"), "{}", e.reason);
+        // empty counts as unset
+        assert!(Params::parse(&SPEC, env(&[("ip", "")])).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_parameter_name() {
+        for (k, v) in [
+            ("count", "abc"),
+            ("count", "101"),
+            ("count", "-1"),
+            ("count", "5s"),
+            ("force", "maybe"),
+            ("mode", "FAST"),
+            ("label", "a\nb"),
+        ] {
+            let e = Params::parse(&SPEC, env(&[("ip", "x"), (k, v)])).unwrap_err();
+            assert_eq!(e.status, crate::OcfStatus::ErrConfigured, "{k}={v}");
+            assert!(e.reason.starts_with(&format!("parameter {k}:")), "{}", e.reason);
+            assert_eq!(e.reason.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn meta_and_unknown_keys_are_separated() {
+        let mut vars = env(&[("ip", "x"), ("bogus", "1")]);
+        vars.push(("OCF_RESKEY_CRM_meta_timeout".into(), "20000".into()));
+        vars.push(("PATH".into(), "/bin".into()));
+        let p = Params::parse(&SPEC, vars).unwrap();
+        assert_eq!(p.ignored(), ["bogus".to_owned()]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(k in "[a-z_]{1,8}", v in "\\PC{0,40}") {
+            let _ = Params::parse(&SPEC, env(&[("ip", "x"), (&k, &v)]));
+        }
+    }
+}

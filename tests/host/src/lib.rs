@@ -1,0 +1,1 @@
+//! Shared harness for host-tier tests: locating the built binaries, running them as Pacemaker would.
