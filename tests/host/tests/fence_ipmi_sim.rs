@@ -1,0 +1,268 @@
+//! fence_hasan_ipmi against a real BMC: OpenIPMI's ipmi_sim on 127.0.0.1 whose chassis power is a
+//! real process. Each test has its own port and state directory; the BMC and the machine process
+//! are stopped on drop, also when an assertion fails.
+
+mod fence_support;
+
+use std::time::Duration;
+
+use fence_support::{run_agent, IpmiSim, PASSWORD};
+
+#[test]
+fn power_actions_drive_the_machine_process() {
+    let sim = IpmiSim::start(16411);
+    assert_eq!(sim.machine(), None);
+
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"), "{r:?}");
+
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    let first = sim.machine().expect("on started the machine");
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"), "{r:?}");
+
+    // on again: idempotent, the same machine keeps running.
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert_eq!(sim.machine(), Some(first));
+
+    let r = sim.agent("reboot", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    let second = sim.machine().expect("reboot left the machine on");
+    assert_ne!(
+        second, first,
+        "reboot must have killed and restarted the machine"
+    );
+
+    let r = sim.agent("reboot", "method=cycle\n");
+    assert_eq!(r.code, 0, "{r:?}");
+    let third = sim.machine().expect("cycle left the machine on");
+    assert_ne!(third, second, "power cycle must restart the machine");
+
+    let r = sim.agent("off", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None, "off killed the machine");
+    assert_eq!(sim.agent("off", "").code, 0, "off is idempotent");
+    assert_eq!(sim.agent("status", "").code, 2);
+    assert_eq!(sim.agent("monitor", "").code, 0);
+
+    // The fence-agents command line does the same as stdin, with the old names on stdin too.
+    let port = sim.port.to_string();
+    let r = run_agent(
+        "",
+        &[
+            "-o",
+            "on",
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &port,
+            "-l",
+            "admin",
+            "-p",
+            PASSWORD,
+            "-C",
+            "3",
+            "-L",
+            "operator",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let r = run_agent(
+        &format!(
+            "\n# old names, quotes\naction=off\nipaddr=127.0.0.1\nipport='{port}'\nlogin=admin\npasswd=\"{PASSWORD}\"\nport=node1\nnodename=node1\ncipher=auto\npcmk_bogus=1\n"
+        ),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("ignoring unknown parameter \"pcmk_bogus\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn failures_are_clear_one_line_and_bounded() {
+    let sim = IpmiSim::start(16412);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine().expect("machine on");
+
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "off",
+            "password=wrong\n",
+            "wrong password for user \"admin\"",
+        ),
+        ("off", "username=nobody\n", "unauthorized name"),
+        ("off", "cipher=17\n", "refused cipher suite 17"),
+        ("off", "privlvl=user\n", "insufficient privilege level"),
+        ("off", "privlvl=callback\n", "Set Session Privilege Level"),
+        ("reboot", "hexadecimal_kg=zz\n", "invalid hexadecimal_kg"),
+        ("off", "lanplus=0\n", "lanplus=0"),
+    ];
+    for (action, extra, expected) in cases {
+        let r = sim.agent(action, &format!("{extra}login_timeout=3\n"));
+        assert_eq!(r.code, 1, "{extra}: {r:?}");
+        let errors = r.errors();
+        assert_eq!(errors.len(), 1, "{extra}: {}", r.stderr);
+        assert!(errors[0].contains(expected), "{extra}: {}", errors[0]);
+        assert!(!r.stderr.contains(PASSWORD) && !r.stdout.contains(PASSWORD));
+        assert!(
+            r.elapsed < Duration::from_secs(3 + 3),
+            "{extra}: took {:?}",
+            r.elapsed
+        );
+        assert_eq!(
+            sim.machine(),
+            Some(machine),
+            "{extra}: a failed action changed the machine"
+        );
+    }
+
+    // Nothing listens on this port: a bounded, clear failure.
+    let r = run_agent(
+        &format!("action=off\nip=127.0.0.1\nipport=16419\nusername=admin\npassword={PASSWORD}\nlogin_timeout=2\n"),
+        &[],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(r.errors()[0].contains("did not answer"), "{}", r.stderr);
+    assert!(
+        r.elapsed < Duration::from_secs(2 + 3),
+        "unreachable BMC took {:?}",
+        r.elapsed
+    );
+
+    // A state that is never reached is a failure, not a success: power on with a
+    // power_timeout of 0 cannot be verified.
+    assert_eq!(sim.agent("off", "").code, 0);
+    let r = sim.agent("on", "power_timeout=0\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.errors()[0].contains("did not reach on"), "{}", r.stderr);
+}
+
+#[test]
+fn two_hundred_operations_leave_no_session_open() {
+    let sim = IpmiSim::start(16413);
+    let baseline = sim.active_sessions();
+    for i in 0..200 {
+        let action = ["status", "off", "on"][i % 3];
+        let r = sim.agent(action, "");
+        assert!(matches!(r.code, 0 | 2), "operation {i} ({action}): {r:?}");
+    }
+    // Error paths close their sessions too (the machine is off: "on" needs Chassis Control).
+    assert_eq!(sim.agent("off", "").code, 0);
+    for extra in ["password=wrong\n", "privlvl=user\n", "privlvl=callback\n"] {
+        for _ in 0..25 {
+            let r = sim.agent("on", extra);
+            assert_eq!(r.code, 1, "{extra}: {r:?}");
+        }
+    }
+    assert_eq!(
+        sim.active_sessions(),
+        baseline,
+        "sessions were left open on the BMC"
+    );
+    // And the 63-slot table still takes a full set of new sessions.
+    for i in 0..70 {
+        assert!(
+            matches!(sim.agent("status", "").code, 0 | 2),
+            "status {i} after the run"
+        );
+    }
+}
+
+#[test]
+fn stock_clients_see_the_same_states() {
+    let sim = IpmiSim::start(16414);
+    let ipmitool_state = |sim: &IpmiSim| {
+        let out = sim.ipmitool(&["chassis", "power", "status"]);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert_eq!(ipmitool_state(&sim), "Chassis Power is on");
+    assert_eq!(sim.fence_ipmilan("status").status.code(), Some(0));
+
+    assert_eq!(sim.agent("off", "").code, 0);
+    assert_eq!(ipmitool_state(&sim), "Chassis Power is off");
+    let out = sim.fence_ipmilan("status");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Status: OFF");
+
+    // The other way round: the stock agent switches, ours reads.
+    let out = sim.fence_ipmilan("on");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"));
+    let out = sim.ipmitool(&["chassis", "power", "off"]);
+    assert!(out.status.success());
+    let r = sim.agent("status", "power_timeout=5\n");
+    // ipmi_sim may lag behind its own command: poll like an agent would.
+    let mut r = r;
+    for _ in 0..20 {
+        if r.code == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        r = sim.agent("status", "");
+    }
+    assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"));
+}
+
+#[test]
+fn password_script_keeps_the_password_out_of_argv() {
+    let sim = IpmiSim::start(16415);
+    let script = sim.dir().join("pw");
+    let seen = sim.dir().join("agent-argv");
+    // The script records its parent's (the agent's) argv, then prints the password.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntr '\\0' ' ' < /proc/$PPID/cmdline > {}\necho '{PASSWORD}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let stdin = format!(
+        "action=on\nip=127.0.0.1\nipport={}\nusername=admin\npasswd_script={}\ncipher=3\nverbose=1\n",
+        sim.port,
+        script.display()
+    );
+    let r = run_agent(&stdin, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let argv = std::fs::read_to_string(&seen).unwrap();
+    assert!(argv.contains("fence_hasan_ipmi"), "{argv}");
+    assert!(!argv.contains(PASSWORD), "{argv}");
+    assert!(
+        !r.stderr.contains(PASSWORD),
+        "verbose log shows the password: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("DEBUG"),
+        "verbose=1 gives debug lines: {}",
+        r.stderr
+    );
+
+    // A failing script is a clear error and nothing is switched.
+    let r = run_agent(
+        &stdin
+            .replace("action=on", "action=off")
+            .replace(&script.display().to_string(), "/bin/false"),
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.errors()[0].contains("password_script failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(sim.machine().is_some());
+}
