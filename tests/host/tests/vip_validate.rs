@@ -10,6 +10,9 @@ use anyhow::{ensure, Context, Result};
 use hasan_host_tests::cmd::require_tool;
 use vip_common::{VipLab, NIC};
 
+/// Parameters as `(name, value)` pairs.
+type Kv = [(&'static str, &'static str)];
+
 const CRM_RESOURCE: &str = "/usr/sbin/crm_resource";
 
 /// One row: what is wrong, the action (and check level), the parameters, the expected exit code.
@@ -263,7 +266,7 @@ fn crm_validate(
 fn crm_resource_validate_agrees_with_validate_all() -> Result<()> {
     require_tool(CRM_RESOURCE)?;
     let lab = VipLab::new("crmvalidate")?;
-    let good: &[(&[(&str, &str)], Option<u32>)] = &[
+    let good: &[(&Kv, Option<u32>)] = &[
         (&[("ip", "192.0.2.40"), ("nic", NIC)], None),
         (
             &[
@@ -286,7 +289,7 @@ fn crm_resource_validate_agrees_with_validate_all() -> Result<()> {
         // Level 0 does not look at the node: a nic that exists elsewhere only is fine.
         (&[("ip", "192.0.2.40"), ("nic", "bond7")], None),
     ];
-    let mut sets: Vec<(&[(&str, &str)], Option<u32>, i32)> =
+    let mut sets: Vec<(&Kv, Option<u32>, i32)> =
         good.iter().map(|(p, l)| (*p, *l, 0)).collect();
     sets.extend(
         MATRIX
