@@ -289,8 +289,7 @@ fn crm_resource_validate_agrees_with_validate_all() -> Result<()> {
         // Level 0 does not look at the node: a nic that exists elsewhere only is fine.
         (&[("ip", "192.0.2.40"), ("nic", "bond7")], None),
     ];
-    let mut sets: Vec<(&Kv, Option<u32>, i32)> =
-        good.iter().map(|(p, l)| (*p, *l, 0)).collect();
+    let mut sets: Vec<(&Kv, Option<u32>, i32)> = good.iter().map(|(p, l)| (*p, *l, 0)).collect();
     sets.extend(
         MATRIX
             .iter()
