@@ -45,11 +45,29 @@ pub struct IpmiSim {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
+    netns: Option<String>,
+}
+
+/// `program` run directly, or inside network namespace `netns`.
+pub fn command_in(netns: Option<&str>, program: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new("/usr/sbin/ip");
+            c.args(["netns", "exec", ns, program]);
+            c
+        }
+        None => Command::new(program),
+    }
 }
 
 impl IpmiSim {
     /// Start a BMC on 127.0.0.1:`port` with a fresh state dir; the machine starts powered off.
     pub fn start(port: u16) -> IpmiSim {
+        Self::start_in(port, None)
+    }
+
+    /// Start a BMC on 127.0.0.1:`port` of network namespace `netns` (None: the host).
+    pub fn start_in(port: u16, netns: Option<&str>) -> IpmiSim {
         need("/usr/bin/ipmi_sim");
         let dir = tempfile::Builder::new()
             .prefix("fence-ipmisim-")
@@ -88,7 +106,7 @@ set_working_mc 0x20
             "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n",
         )
         .unwrap();
-        let child = Command::new("/usr/bin/ipmi_sim")
+        let child = command_in(netns, "/usr/bin/ipmi_sim")
             .arg("-c")
             .arg(d.join("lan.conf"))
             .arg("-f")
@@ -97,11 +115,16 @@ set_working_mc 0x20
             .arg(&state)
             .arg("-n")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(std::fs::File::create(d.join("ipmi_sim.log")).unwrap())
+            .stderr(std::fs::File::create(d.join("ipmi_sim.err")).unwrap())
             .spawn()
             .expect("ipmi_sim starts");
-        let sim = IpmiSim { port, dir, child };
+        let sim = IpmiSim {
+            port,
+            dir,
+            child,
+            netns: netns.map(str::to_owned),
+        };
         // Ready when ipmitool gets an answer.
         let until = Instant::now() + Duration::from_secs(10);
         while Instant::now() < until {
@@ -114,7 +137,12 @@ set_working_mc 0x20
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("ipmi_sim on 127.0.0.1:{port} did not answer within 10 s");
+        let out = sim.ipmitool(&["chassis", "power", "status"]);
+        panic!(
+            "ipmi_sim on 127.0.0.1:{port} did not answer within 10 s: ipmitool {out:?}, ipmi_sim: {} {}",
+            std::fs::read_to_string(sim.dir().join("ipmi_sim.log")).unwrap_or_default(),
+            std::fs::read_to_string(sim.dir().join("ipmi_sim.err")).unwrap_or_default()
+        );
     }
 
     /// PID of the machine process, if it is alive.
@@ -156,7 +184,7 @@ set_working_mc 0x20
     /// ipmitool lanplus, cipher 3 (password through the environment, not argv).
     pub fn ipmitool(&self, args: &[&str]) -> Output {
         need("/usr/bin/ipmitool");
-        Command::new("/usr/bin/ipmitool")
+        command_in(self.netns.as_deref(), "/usr/bin/ipmitool")
             .args([
                 "-I",
                 "lanplus",
