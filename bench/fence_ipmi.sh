@@ -14,8 +14,9 @@ done
 DIR=$(mktemp -d /tmp/fence-bench.XXXXXX)
 SIM=
 cleanup() {
-  [ -n "$SIM" ] && kill "$SIM" 2>/dev/null && wait "$SIM" 2>/dev/null
-  [ -f "$DIR/machine.pid" ] && kill "$(cat "$DIR/machine.pid")" 2>/dev/null
+  set +e
+  if [ -n "$SIM" ]; then kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null; fi
+  if [ -f "$DIR/machine.pid" ]; then kill "$(cat "$DIR/machine.pid")" 2>/dev/null; fi
   rm -rf "$DIR"
 }
 trap cleanup EXIT
