@@ -11,11 +11,12 @@ use crate::crypto::{ct_eq, Exchange, SessionKeys, Suite};
 use crate::wire::{self, payload};
 
 /// Longest wait for one reply before the request is sent again.
-pub const RETRY_INTERVAL: Duration = Duration::from_millis(700);
+pub const RETRY_INTERVAL: Duration = Duration::from_millis(500);
 /// Bound of the pre-session Get Channel Cipher Suites probe (`cipher=auto`).
 pub const CIPHER_PROBE: Duration = Duration::from_millis(300);
-/// Time given to Close Session when a session is dropped.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(600);
+/// Time given to Close Session when a session is dropped (three sends); libfence keeps this
+/// much of the action's budget for it.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Name-only lookup bit of the RAKP 1 role byte.
 const NAME_ONLY_LOOKUP: u8 = 0x10;
 

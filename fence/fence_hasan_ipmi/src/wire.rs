@@ -512,6 +512,21 @@ mod tests {
         }
 
         #[test]
+        fn authentic_replies_with_random_contents_do_not_panic(
+            plain in proptest::collection::vec(any::<u8>(), 0..80), seq in any::<u32>(), iv in any::<[u8; 16]>()
+        ) {
+            // What a BMC holding the session keys could send: correctly framed, encrypted and
+            // signed, with anything inside.
+            let k = keys();
+            let pkt = session_packet(&k, 7, seq, iv, &plain).unwrap();
+            let p = parse_packet(&pkt, 12).unwrap();
+            prop_assert!(k.verify(p.signed, p.auth_code));
+            let d = k.decrypt(p.payload).unwrap();
+            prop_assert_eq!(&d, &plain);
+            let _ = parse_response(&d);
+        }
+
+        #[test]
         fn valid_headers_with_random_bodies_do_not_panic(
             kind in any::<u8>(), len in any::<u16>(), body in proptest::collection::vec(any::<u8>(), 0..120)
         ) {

@@ -20,8 +20,8 @@ pub const EXIT_ERROR: u8 = 1;
 /// Exit code of `status` when off.
 pub const EXIT_OFF: u8 = 2;
 
-/// Slack added to the action's deadline for closing the session cleanly.
-const CLOSE_SLACK: Duration = Duration::from_secs(2);
+/// Part of the action's budget kept for closing the session after the last step.
+pub const CLOSE_SLACK: Duration = Duration::from_secs(2);
 
 /// A fence agent: its table, how options become a validated agent, how it connects.
 pub trait FenceAgent: Sized {
@@ -150,7 +150,8 @@ fn perform<A: FenceAgent>(
             A::SPEC.name
         )));
     }
-    let deadline = Instant::now() + action_budget(opts, action)?;
+    // The steps end by `deadline`; the session's close (on drop) has CLOSE_SLACK after that.
+    let deadline = Instant::now() + action_budget(opts, action)? - CLOSE_SLACK;
     let timing = Timing {
         power_timeout: opts.seconds("power_timeout")?,
         power_wait: opts.seconds("power_wait")?,
