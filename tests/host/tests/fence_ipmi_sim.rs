@@ -365,3 +365,45 @@ fn lost_requests_are_retransmitted_and_garbage_replies_ignored() {
     drop(relay);
     assert_eq!(sim.active_sessions(), baseline, "a session was left open");
 }
+
+#[test]
+fn power_changes_are_verified_not_assumed() {
+    let sim = IpmiSim::start(16418);
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert!(sim.machine().is_some());
+
+    // The machine takes 1.5 s to go down after the BMC accepted the command: off must not
+    // report success before it is really off.
+    sim.set_lag(1.5);
+    let r = sim.agent("off", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        sim.machine(),
+        None,
+        "off returned while the machine was still running"
+    );
+
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        sim.machine().is_some(),
+        "on returned before the machine was running"
+    );
+
+    // A state not reached within power_timeout is a failure, with one clear line.
+    sim.set_lag(3.0);
+    let r = sim.agent("off", "power_timeout=1\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(r.errors()[0].contains("did not reach off"), "{}", r.stderr);
+    // The command was accepted, so the machine does go off later; wait for it (and for the
+    // chassis script's background change to finish) before the BMC is stopped.
+    for _ in 0..100 {
+        if sim.machine().is_none() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(sim.machine(), None);
+    std::thread::sleep(Duration::from_millis(200));
+}

@@ -34,7 +34,13 @@ off() { if alive; then kill "$(cat "$pidf")"; fi; rm -f "$pidf"; }
 op=$1; shift
 case "$op" in
 get) for what in "$@"; do case "$what" in power) if alive; then echo power:1; else echo power:0; fi;; esac; done ;;
-set) while [ $# -ge 2 ]; do case "$1" in power) if [ "$2" = 1 ]; then on; else off; fi;; reset) off; on;; shutdown) off;; esac; shift 2; done ;;
+set) if [ -f "$dir/lag" ]; then
+       # A slow machine: the change happens in the background after <lag> seconds.
+       lag=$(cat "$dir/lag"); rm -f "$dir/lag"
+       (sleep "$lag"; "$0" "$dir" set "$@"; echo "$lag" > "$dir/lag") </dev/null >/dev/null 2>&1 &
+       exit 0
+     fi
+     while [ $# -ge 2 ]; do case "$1" in power) if [ "$2" = 1 ]; then on; else off; fi;; reset) off; on;; shutdown) off;; esac; shift 2; done ;;
 esac
 exit 0
 "#;
@@ -166,6 +172,12 @@ set_working_mc 0x20
             })
             .unwrap_or(true);
         (alive && !zombie).then_some(pid)
+    }
+
+    /// Make power changes take effect `seconds` after the BMC accepted them (like a real
+    /// machine, and like ipmi_sim's own startcmd mode).
+    pub fn set_lag(&self, seconds: f64) {
+        std::fs::write(self.dir.path().join("lag"), format!("{seconds}\n")).unwrap();
     }
 
     /// stdin for the agent, with the given extra lines.
