@@ -202,6 +202,8 @@ pub struct Session {
     bmc_sid: u32,
     seq: u32,
     rq_seq: u8,
+    /// Highest session sequence number accepted from the BMC (replays are dropped).
+    last_in_seq: u32,
     open: bool,
     /// Where the BMC is, for messages.
     peer: String,
@@ -258,6 +260,7 @@ impl Session {
         let keys = self.keys.clone();
         let (bmc_sid, console_sid) = (self.bmc_sid, self.console_sid);
         let mut seq = self.seq;
+        let last_in = self.last_in_seq;
         let mut rng_err = None;
         let reply = self.link.exchange(
             || {
@@ -283,6 +286,10 @@ impl Session {
                     tracing::debug!("dropping a reply with a bad AuthCode");
                     return None;
                 }
+                if p.seq != 0 && p.seq <= last_in {
+                    tracing::debug!("dropping a replayed reply (sequence {})", p.seq);
+                    return None;
+                }
                 let plain = if p.encrypted {
                     keys.decrypt(p.payload)?
                 } else {
@@ -290,20 +297,21 @@ impl Session {
                 };
                 let r = wire::parse_response(&plain).ok()?;
                 (r.rq_seq == rq_seq && r.cmd == command && r.netfn == netfn + 1)
-                    .then(|| (r.completion, r.data.to_vec()))
+                    .then(|| (r.completion, r.data.to_vec(), p.seq))
             },
         );
         self.seq = seq;
         if let Some(e) = rng_err {
             return Err(e);
         }
-        let (cc, data) = reply.ok_or_else(|| {
+        let (cc, data, in_seq) = reply.ok_or_else(|| {
             FenceError::Unreachable(format!(
                 "BMC {} did not answer {} in time",
                 self.peer,
                 cmd::name(netfn, command)
             ))
         })?;
+        self.last_in_seq = self.last_in_seq.max(in_seq);
         if cc != 0 {
             let text = wire::completion_text(cc);
             let hint = match cc {
@@ -591,6 +599,7 @@ fn handshake(
         bmc_sid: open.bmc_sid,
         seq: 0,
         rq_seq: 0,
+        last_in_seq: 0,
         open: true,
         peer,
     };
