@@ -90,17 +90,21 @@ pub fn start<N: Net>(net: &N, cfg: &VipConfig, budget: &Budget) -> Result<Starte
     let Some(link) = net.link(cfg.nic.as_str(), left(budget))? else {
         return Err(OcfError::installed(nic_missing(cfg)));
     };
-    match placement(net, cfg, &link, budget)? {
+    let present = match placement(net, cfg, &link, budget)? {
         Placement::Here(a) if a.prefix != cfg.prefix => {
             return Err(wrong_prefix_error(cfg, a.prefix))
         }
         Placement::Here(a) if a.dad_failed => return Err(dad_failed_error(cfg)),
-        Placement::Here(_) => return Ok(Started::AlreadyRunning),
+        Placement::Here(_) => true,
         Placement::Elsewhere(i) => return Err(elsewhere_error(cfg, i)),
-        Placement::Absent => {}
-    }
+        Placement::Absent => false,
+    };
+    // A VIP on a dead link serves nobody: fail, so that Pacemaker runs it elsewhere.
     if let Some(why) = link_down_reason(&link) {
         return Err(OcfError::generic(format!("cannot start {cfg}: {why}")));
+    }
+    if present {
+        return Ok(Started::AlreadyRunning);
     }
     let new = NewAddr {
         ip: cfg.ip,
@@ -412,6 +416,10 @@ mod tests {
         assert!(e.reason.contains("eth0 has no carrier"), "{e}");
         assert!(net.snapshot().is_empty());
         net.put(2, "192.0.2.10", 24);
+        assert!(
+            start(&net, &v4(), &budget()).is_err(),
+            "already there, but still no carrier"
+        );
         net.0.borrow_mut().links[0].up = false;
         let e = monitor(&net, &v4(), &budget()).unwrap_err();
         assert_eq!(e.status, OcfStatus::ErrGeneric);

@@ -68,6 +68,7 @@ impl Default for ClusterOptions {
 /// The tools this harness needs.
 pub const TOOLS: &[&str] = &[
     "/usr/sbin/corosync",
+    "/usr/sbin/corosync-quorumtool",
     "/usr/sbin/pacemakerd",
     "/usr/sbin/cibadmin",
     "/usr/sbin/crm_attribute",

@@ -222,8 +222,9 @@ fn bad_input_matrix() -> Result<()> {
 }
 
 #[test]
-fn probes_answer_not_running_for_bad_or_foreign_configuration() -> Result<()> {
+fn probes_answer_not_running_and_stop_succeeds_where_the_vip_cannot_be() -> Result<()> {
     let lab = VipLab::new("probe")?;
+    let before = lab.ns.addr_snapshot()?;
     for params in [
         &[("ip", "192.0.2.31"), ("nic", "nosuch0")][..],
         &[("ip", "192.0.2.300"), ("nic", NIC)][..],
@@ -231,7 +232,13 @@ fn probes_answer_not_running_for_bad_or_foreign_configuration() -> Result<()> {
     ] {
         let r = lab.call("monitor", params).run()?;
         ensure!(r.code() == 7, "probe with {params:?}: {r}");
+        let r = lab.call("stop", params).run()?;
+        ensure!(r.code() == 0, "stop with {params:?}: {r}");
     }
+    ensure!(
+        lab.ns.addr_snapshot()? == before,
+        "probes or stops changed the namespace"
+    );
     Ok(())
 }
 
