@@ -407,3 +407,31 @@ fn power_changes_are_verified_not_assumed() {
     assert_eq!(sim.machine(), None);
     std::thread::sleep(Duration::from_millis(200));
 }
+
+#[test]
+fn bmc_key_kg_is_used_for_the_session_keys() {
+    let key = "kg-for-fence-tests";
+    let sim = IpmiSim::start_with(16421, None, Some(key));
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    let r = sim.agent("on", &format!("hexadecimal_kg={hex}\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    assert!(!r.stderr.contains(&hex), "K_G logged: {}", r.stderr);
+    for extra in ["", "hexadecimal_kg=0x00112233\n"] {
+        let r = sim.agent("off", &format!("{extra}login_timeout=2\n"));
+        assert_eq!(r.code, 1, "{extra}: {r:?}");
+        assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+        assert!(
+            r.errors()[0].contains("RAKP 4 integrity check failed"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            sim.machine().is_some(),
+            "a failed login switched the machine off"
+        );
+    }
+    let r = sim.agent("off", &format!("hexadecimal_kg=0x{hex}\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+}

@@ -52,6 +52,7 @@ pub struct IpmiSim {
     dir: tempfile::TempDir,
     child: Child,
     netns: Option<String>,
+    bmc_key: Option<String>,
 }
 
 /// `program` run directly, or inside network namespace `netns`.
@@ -74,7 +75,15 @@ impl IpmiSim {
 
     /// Start a BMC on 127.0.0.1:`port` of network namespace `netns` (None: the host).
     pub fn start_in(port: u16, netns: Option<&str>) -> IpmiSim {
+        Self::start_with(port, netns, None)
+    }
+
+    /// Start a BMC that also requires the BMC key K_G `bmc_key` (text) when given.
+    pub fn start_with(port: u16, netns: Option<&str>, bmc_key: Option<&str>) -> IpmiSim {
         need("/usr/bin/ipmi_sim");
+        let key_line = bmc_key
+            .map(|k| format!("    bmc_key \"{k}\"\n"))
+            .unwrap_or_default();
         let dir = tempfile::Builder::new()
             .prefix("fence-ipmisim-")
             .tempdir()
@@ -98,7 +107,7 @@ set_working_mc 0x20
     allowed_auths_operator none md2 md5 straight
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
-  endlan
+{key_line}  endlan
   chassis_control "{} {}"
   user 2 true "{USER}" "{PASSWORD}" admin 10 none md2 md5 straight
 "#,
@@ -130,6 +139,7 @@ set_working_mc 0x20
             dir,
             child,
             netns: netns.map(str::to_owned),
+            bmc_key: bmc_key.map(str::to_owned),
         };
         // Ready when ipmitool gets an answer.
         let until = Instant::now() + Duration::from_secs(10);
@@ -210,8 +220,10 @@ set_working_mc 0x20
                 USER,
                 "-E",
             ])
+            .args(self.bmc_key.as_ref().map(|_| "-K"))
             .args(args)
             .env("IPMI_PASSWORD", PASSWORD)
+            .env("IPMI_KGKEY", self.bmc_key.as_deref().unwrap_or(""))
             .output()
             .unwrap()
     }
