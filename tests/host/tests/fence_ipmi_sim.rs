@@ -435,3 +435,30 @@ fn bmc_key_kg_is_used_for_the_session_keys() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(sim.machine(), None);
 }
+
+#[test]
+fn reboot_succeeds_once_the_node_is_off_even_if_power_on_fails() {
+    let sim = IpmiSim::start(16422);
+    assert_eq!(sim.agent("on", "").code, 0);
+    sim.refuse_on();
+    // As fence-agents: the node is fenced once off is verified; the failed power on is logged.
+    let r = sim.agent("reboot", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+    let errors = r.errors();
+    assert_eq!(errors.len(), 1, "{}", r.stderr);
+    assert!(
+        errors[0].contains("powering it on again failed"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("Chassis Control"), "{}", errors[0]);
+    // on alone fails, in one line.
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.errors()[0].contains("refused Chassis Control: unspecified error (0xff)"),
+        "{}",
+        r.stderr
+    );
+}

@@ -34,7 +34,8 @@ off() { if alive; then kill "$(cat "$pidf")"; fi; rm -f "$pidf"; }
 op=$1; shift
 case "$op" in
 get) for what in "$@"; do case "$what" in power) if alive; then echo power:1; else echo power:0; fi;; esac; done ;;
-set) if [ -f "$dir/lag" ]; then
+set) if [ -f "$dir/refuse_on" ] && [ "$1 $2" = "power 1" ]; then exit 1; fi
+     if [ -f "$dir/lag" ]; then
        # A slow machine: the change happens in the background after <lag> seconds.
        lag=$(cat "$dir/lag"); rm -f "$dir/lag"
        (sleep "$lag"; "$0" "$dir" set "$@"; echo "$lag" > "$dir/lag") </dev/null >/dev/null 2>&1 &
@@ -188,6 +189,11 @@ set_working_mc 0x20
     /// machine, and like ipmi_sim's own startcmd mode).
     pub fn set_lag(&self, seconds: f64) {
         std::fs::write(self.dir.path().join("lag"), format!("{seconds}\n")).unwrap();
+    }
+
+    /// Make the BMC refuse to power the machine on (Chassis Control fails with 0xFF).
+    pub fn refuse_on(&self) {
+        std::fs::write(self.dir.path().join("refuse_on"), "").unwrap();
     }
 
     /// stdin for the agent, with the given extra lines.
