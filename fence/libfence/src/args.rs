@@ -163,6 +163,18 @@ mod tests {
         assert!(!format!("{:?}", parse(&SPEC, &argv("-p hunter2")).unwrap()).contains("hunter2"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(args in proptest::collection::vec("(-{0,2})[a-zA-Z=-]{0,12}", 0..8)) {
+            let _ = parse(&SPEC, &args);
+        }
+
+        #[test]
+        fn never_panics_on_any_text(args in proptest::collection::vec(proptest::prelude::any::<String>(), 0..6)) {
+            let _ = parse(&SPEC, &args);
+        }
+    }
+
     #[test]
     fn usage_lists_getopt_forms() {
         let u = usage(&SPEC);
