@@ -22,11 +22,13 @@ install: build
 	  $(RELEASE)/$$a --manpage > $(DESTDIR)$(MANDIR)/man7/ocf_hasan_$$a.7 || exit 1; \
 	done
 	@for f in $(FENCE); do install -D -m 0755 $(RELEASE)/$$f $(DESTDIR)$(SBINDIR)/$$f || exit 1; done
+	@for f in $(FENCE); do mkdir -p $(DESTDIR)$(MANDIR)/man8; $(RELEASE)/$$f -o manpage > $(DESTDIR)$(MANDIR)/man8/$$f.8 || exit 1; done
 	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE)] to $(DESTDIR)$(SBINDIR)"
 
 uninstall:
 	rm -rf $(DESTDIR)$(OCFDIR)
 	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f)) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(MANDIR)/man8/$(f).8)
 
 # Debian packages the tests need (idempotent; does nothing when all are present).
 deps:
@@ -48,6 +50,15 @@ metadata: build
 	@for a in $(AGENTS); do $(RELEASE)/$$a meta-data > ocf-metadata/$$a.xml; done
 	@mkdir -p ocf-metadata/fence
 	@for f in $(FENCE); do $(RELEASE)/$$f -o metadata > ocf-metadata/fence/$$f.xml; done
+
+# Packages in $(PKGDIR): the .deb from a `make install` tree, the RPM from packaging/rpm/hasan.spec
+# (built in place, reusing target/release). README "Install from packages".
+PKGDIR ?= target/packages
+.PHONY: deb rpm
+deb: build
+	packaging/deb/build-deb.sh $(PKGDIR)
+rpm: build
+	packaging/rpm/build-rpm.sh $(PKGDIR)
 
 bench: install
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done
