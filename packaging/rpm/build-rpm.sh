@@ -40,8 +40,8 @@ sources() {
   git -C "$repo" diff --quiet HEAD -- || echo "${0##*/}: warning: uncommitted changes are not in the tarball (git archive HEAD)" >&2
   git -C "$repo" archive --format=tar.gz --prefix="hasan-$version/" -o "$1/hasan-$version.tar.gz" HEAD
   mkdir -p "$work/vendor-tree"
-  (cd "$repo" && cargo vendor --locked --versioned-dirs "$work/vendor-tree/vendor" >/dev/null) \
-    || die "cargo vendor failed (are the crates of Cargo.lock fetched? cargo fetch --locked)"
+  (cd "$repo" && cargo vendor --locked --versioned-dirs "$work/vendor-tree/vendor" >/dev/null 2>"$work/vendor.log") \
+    || { tail -20 "$work/vendor.log" >&2; die "cargo vendor failed (are the crates of Cargo.lock fetched? cargo fetch --locked)"; }
   tar -C "$work/vendor-tree" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
     -cJf "$1/hasan-$version-vendor.tar.xz" vendor
   echo "$1/hasan-$version.tar.gz"
