@@ -53,6 +53,15 @@ metadata: build
 	@mkdir -p ocf-metadata/fence
 	@for f in $(FENCE); do $(RELEASE)/$$f -o metadata > ocf-metadata/fence/$$f.xml; done
 
+# Packages in $(PKGDIR): the .deb from a `make install` tree, the RPM from packaging/rpm/hasan.spec
+# (built in place, reusing target/release). README "Install from packages".
+PKGDIR ?= target/packages
+.PHONY: deb rpm
+deb: build
+	packaging/deb/build-deb.sh $(PKGDIR)
+rpm: build
+	packaging/rpm/build-rpm.sh $(PKGDIR)
+
 bench: install
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done
 
