@@ -194,10 +194,9 @@ fn run_action<A: ResourceAgent>(agent: &A, ctx: &Ctx) -> Outcome {
     let result = match ctx.action {
         Action::Start => agent.start(ctx).map(|s| {
             match s {
-                Started::Started => tracing::info!(
-                    "started in {:.2} s",
-                    ctx.budget.elapsed().as_secs_f64()
-                ),
+                Started::Started => {
+                    tracing::info!("started in {:.2} s", ctx.budget.elapsed().as_secs_f64())
+                }
                 Started::AlreadyRunning => tracing::info!("already running; nothing to do"),
             }
             Outcome::ok()
@@ -205,10 +204,9 @@ fn run_action<A: ResourceAgent>(agent: &A, ctx: &Ctx) -> Outcome {
         Action::Stop => match agent.stop(ctx) {
             Ok(s) => {
                 match s {
-                    Stopped::Stopped => tracing::info!(
-                        "stopped in {:.2} s",
-                        ctx.budget.elapsed().as_secs_f64()
-                    ),
+                    Stopped::Stopped => {
+                        tracing::info!("stopped in {:.2} s", ctx.budget.elapsed().as_secs_f64())
+                    }
                     Stopped::AlreadyStopped => tracing::info!("already stopped; nothing to do"),
                 }
                 Ok(Outcome::ok())
@@ -325,7 +323,10 @@ pub fn dispatch<A: ResourceAgent>(
         Err(e) if action == Action::Stop && e.status == OcfStatus::ErrConfigured => {
             // Invalid parameters: it cannot have been started, so it is stopped. Pacemaker must
             // be able to clean up a resource whose configuration became invalid.
-            tracing::warn!("stop with invalid parameters ({}): nothing to stop", e.reason);
+            tracing::warn!(
+                "stop with invalid parameters ({}): nothing to stop",
+                e.reason
+            );
             return Outcome::ok();
         }
         Err(e) => return Outcome::from_error(e),
@@ -367,8 +368,12 @@ mod tests {
             shortdesc: "toy",
             longdesc: "toy",
             parameters: &[
-                ParamSpec::select("state", &["running", "stopped", "degraded", "failed"], "state")
-                    .required(),
+                ParamSpec::select(
+                    "state",
+                    &["running", "stopped", "degraded", "failed"],
+                    "state",
+                )
+                .required(),
                 ParamSpec::select("node", &["ok", "missing-tool"], "node").default("ok"),
             ],
             actions: &[
@@ -434,7 +439,12 @@ mod tests {
 
     #[test]
     fn monitor_maps_health_to_codes() {
-        for (state, code) in [("running", 0), ("stopped", 7), ("degraded", 190), ("failed", 1)] {
+        for (state, code) in [
+            ("running", 0),
+            ("stopped", 7),
+            ("degraded", 190),
+            ("failed", 1),
+        ] {
             let (o, _) = call("monitor", &[("OCF_RESKEY_state", state), RECURRING]);
             assert_eq!(o.status.code(), code, "{state}");
         }
@@ -444,14 +454,21 @@ mod tests {
     fn probes_answer_not_running_for_node_problems() {
         let (o, _) = call(
             "monitor",
-            &[("OCF_RESKEY_state", "running"), ("OCF_RESKEY_node", "missing-tool")],
+            &[
+                ("OCF_RESKEY_state", "running"),
+                ("OCF_RESKEY_node", "missing-tool"),
+            ],
         );
         assert_eq!(o.status, OcfStatus::NotRunning);
         assert_eq!(o.reason, "toolctl not found");
         // the same on a recurring monitor is a hard error
         let (o, _) = call(
             "monitor",
-            &[("OCF_RESKEY_state", "running"), ("OCF_RESKEY_node", "missing-tool"), RECURRING],
+            &[
+                ("OCF_RESKEY_state", "running"),
+                ("OCF_RESKEY_node", "missing-tool"),
+                RECURRING,
+            ],
         );
         assert_eq!(o.status, OcfStatus::ErrInstalled);
         // a probe with unparseable parameters is 7 too; a start is 6
@@ -474,11 +491,17 @@ mod tests {
 
     #[test]
     fn validate_all_checks_the_node_only_at_level_10() {
-        let vars = [("OCF_RESKEY_state", "running"), ("OCF_RESKEY_node", "missing-tool")];
+        let vars = [
+            ("OCF_RESKEY_state", "running"),
+            ("OCF_RESKEY_node", "missing-tool"),
+        ];
         assert_eq!(call("validate-all", &vars).0.status, OcfStatus::Success);
         let mut deep = vars.to_vec();
         deep.push(("OCF_CHECK_LEVEL", "10"));
-        assert_eq!(call("validate-all", &deep).0.status, OcfStatus::ErrInstalled);
+        assert_eq!(
+            call("validate-all", &deep).0.status,
+            OcfStatus::ErrInstalled
+        );
         assert_eq!(call("validate-all", &[]).0.status, OcfStatus::ErrConfigured);
     }
 
@@ -486,13 +509,26 @@ mod tests {
     fn unknown_and_unsupported_actions_are_unimplemented() {
         let (o, out) = call("frobnicate", &[]);
         assert_eq!(o.status, OcfStatus::Unimplemented);
-        assert!(out.starts_with("usage: toy {start|stop|monitor|validate-all|meta-data}"), "{out}");
-        for a in ["promote", "demote", "notify", "reload", "migrate_to", "migrate_from"] {
+        assert!(
+            out.starts_with("usage: toy {start|stop|monitor|validate-all|meta-data}"),
+            "{out}"
+        );
+        for a in [
+            "promote",
+            "demote",
+            "notify",
+            "reload",
+            "migrate_to",
+            "migrate_from",
+        ] {
             let (o, _) = call(a, &[("OCF_RESKEY_state", "running")]);
             assert_eq!(o.status, OcfStatus::Unimplemented, "{a}");
         }
         let mut out = Vec::new();
-        assert_eq!(dispatch::<Toy>(&[], vec![], &mut out).status, OcfStatus::ErrArgs);
+        assert_eq!(
+            dispatch::<Toy>(&[], vec![], &mut out).status,
+            OcfStatus::ErrArgs
+        );
     }
 
     #[test]
@@ -500,6 +536,10 @@ mod tests {
         let (o, out) = call("meta-data", &[]);
         assert_eq!(o.status, OcfStatus::Success);
         assert!(out.contains("<resource-agent name=\"toy\""));
-        assert!(Toy::SPEC.problems().is_empty(), "{:?}", Toy::SPEC.problems());
+        assert!(
+            Toy::SPEC.problems().is_empty(),
+            "{:?}",
+            Toy::SPEC.problems()
+        );
     }
 }

@@ -84,10 +84,22 @@ mod tests {
 
     #[test]
     fn margin_is_bounded() {
-        assert_eq!(safety_margin(Duration::from_secs(20)), Duration::from_secs(2));
-        assert_eq!(safety_margin(Duration::from_secs(120)), Duration::from_secs(5));
-        assert_eq!(safety_margin(Duration::from_secs(2)), Duration::from_millis(500));
-        assert_eq!(safety_margin(Duration::from_millis(400)), Duration::from_millis(200));
+        assert_eq!(
+            safety_margin(Duration::from_secs(20)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            safety_margin(Duration::from_secs(120)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            safety_margin(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            safety_margin(Duration::from_millis(400)),
+            Duration::from_millis(200)
+        );
     }
 
     #[test]
@@ -96,8 +108,14 @@ mod tests {
         assert!(b.remaining() <= Duration::from_secs(18));
         assert!(b.remaining() > Duration::from_secs(17));
         assert!(b.ensure(Duration::from_secs(1), "x").is_ok());
-        let e = b.ensure(Duration::from_secs(30), "MMP activity check").unwrap_err();
-        assert!(e.reason.starts_with("MMP activity check needs 30.0 s"), "{}", e.reason);
+        let e = b
+            .ensure(Duration::from_secs(30), "MMP activity check")
+            .unwrap_err();
+        assert!(
+            e.reason.starts_with("MMP activity check needs 30.0 s"),
+            "{}",
+            e.reason
+        );
         assert!(b.sub_deadline(Duration::from_secs(60)) <= b.deadline());
     }
 }

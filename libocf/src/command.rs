@@ -227,7 +227,8 @@ impl Command {
 
     /// Set an extra environment variable for the child.
     pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
-        self.env.push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self.env
+            .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
         self
     }
 
@@ -364,7 +365,10 @@ impl Command {
 }
 
 fn kill_group(pid: u32) {
-    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
 }
@@ -460,7 +464,10 @@ mod tests {
         assert!(!c.display().contains("hunter2"));
         let out = c.clone().stdin("hunter2\n").run().unwrap();
         assert_eq!(out.stdout.trim(), "ok");
-        let e = sh("echo fail >&2; exit 1").secret_arg("s3cret").run().unwrap_err();
+        let e = sh("echo fail >&2; exit 1")
+            .secret_arg("s3cret")
+            .run()
+            .unwrap_err();
         assert!(!e.to_string().contains("s3cret"));
     }
 

@@ -21,7 +21,9 @@ fn millis(name: &str, raw: &str, warnings: &mut Vec<String>) -> Option<Duration>
     match raw.trim().parse::<u64>() {
         Ok(ms) => Some(Duration::from_millis(ms)),
         Err(_) => {
-            warnings.push(format!("ignoring {name}={raw:?}: not a number of milliseconds"));
+            warnings.push(format!(
+                "ignoring {name}={raw:?}: not a number of milliseconds"
+            ));
             None
         }
     }
@@ -35,8 +37,7 @@ impl OcfEnv {
             match k.as_str() {
                 "OCF_RESOURCE_INSTANCE" => env.instance = v,
                 "OCF_RESKEY_CRM_meta_timeout" => {
-                    env.timeout =
-                        millis(&k, &v, &mut env.warnings).filter(|d| !d.is_zero());
+                    env.timeout = millis(&k, &v, &mut env.warnings).filter(|d| !d.is_zero());
                 }
                 "OCF_RESKEY_CRM_meta_interval" => {
                     env.interval = millis(&k, &v, &mut env.warnings).unwrap_or_default();
@@ -87,7 +88,9 @@ mod tests {
     #[test]
     fn absent_or_zero_interval_is_a_probe() {
         assert!(OcfEnv::from_vars(vars(&[])).is_probe_interval());
-        assert!(OcfEnv::from_vars(vars(&[("OCF_RESKEY_CRM_meta_interval", "0")])).is_probe_interval());
+        assert!(
+            OcfEnv::from_vars(vars(&[("OCF_RESKEY_CRM_meta_interval", "0")])).is_probe_interval()
+        );
     }
 
     #[test]

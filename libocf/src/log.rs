@@ -58,7 +58,12 @@ pub struct LogConfig {
 
 impl LogConfig {
     /// Read `HA_LOGFACILITY`/`PCMK_logfacility` and `HA_debug`/`PCMK_debug`.
-    pub fn from_env(tag: &str, instance: &str, action: &str, get: impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_env(
+        tag: &str,
+        instance: &str,
+        action: &str,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Self {
         let facility = match get("HA_LOGFACILITY").or_else(|| get("PCMK_logfacility")) {
             Some(f) if f.trim().eq_ignore_ascii_case("none") => None,
             Some(f) => Some(facility_code(&f).unwrap_or(3)),
@@ -99,7 +104,12 @@ impl Visit for MessageVisitor {
 
 /// Format one line as it appears on stderr: `LEVEL: <instance> <action>: message`.
 pub fn stderr_line(cfg: &LogConfig, level: Level, message: &str) -> String {
-    format!("{}: {}: {}", level_name(level), cfg.prefix, crate::status::one_line(message))
+    format!(
+        "{}: {}: {}",
+        level_name(level),
+        cfg.prefix,
+        crate::status::one_line(message)
+    )
 }
 
 /// Format one RFC 3164 datagram: `<PRI>tag[pid]: <instance> <action>: message`.
@@ -147,7 +157,11 @@ impl<S: Subscriber> Layer<S> for AgentLayer {
         }
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
-        let _ = writeln!(std::io::stderr().lock(), "{}", stderr_line(&self.cfg, level, &v.0));
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{}",
+            stderr_line(&self.cfg, level, &v.0)
+        );
         if let (Some(sock), Some(fac)) = (&self.syslog, self.cfg.facility) {
             if let Ok(sock) = sock.lock() {
                 let _ = sock.send(syslog_line(&self.cfg, fac, level, &v.0).as_bytes());
@@ -179,8 +193,10 @@ mod tests {
     use super::*;
 
     fn cfg(vars: &[(&str, &str)]) -> LogConfig {
-        let vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         LogConfig::from_env("hasan-vip", "vip1", "start", |k| {
             vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
         })

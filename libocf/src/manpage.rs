@@ -25,7 +25,12 @@ fn roff(text: &str) -> String {
 pub fn render(spec: &AgentSpec, provider: &str) -> String {
     let mut m = String::new();
     let title = format!("ocf_{provider}_{}", spec.name);
-    let _ = writeln!(m, ".TH {} 7 \"\" \"{provider} {}\" \"OCF resource agents\"", title.to_uppercase(), spec.version);
+    let _ = writeln!(
+        m,
+        ".TH {} 7 \"\" \"{provider} {}\" \"OCF resource agents\"",
+        title.to_uppercase(),
+        spec.version
+    );
     let _ = writeln!(m, ".SH NAME\n{title} \\- {}", roff(spec.shortdesc));
     let _ = writeln!(
         m,

@@ -143,14 +143,18 @@ mod tests {
     #[test]
     fn renders_the_schema_subset() {
         let x = render(&SPEC);
-        assert!(x.starts_with("<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n"));
+        assert!(x.starts_with(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n"
+        ));
         assert!(x.contains("<version>1.1</version>"));
         assert!(x.contains("<shortdesc lang=\"en\">Demo &amp; test</shortdesc>"));
         assert!(x.contains("A &lt;demo&gt; agent."));
         assert!(x.contains("<parameter name=\"ip\" unique=\"1\" required=\"1\">"));
         assert!(x.contains("<content type=\"string\" default=\"a\"/>"));
         assert!(x.contains("Allowed values: a, b."));
-        assert!(x.contains("<action name=\"monitor\" timeout=\"20s\" interval=\"10s\" depth=\"0\"/>"));
+        assert!(
+            x.contains("<action name=\"monitor\" timeout=\"20s\" interval=\"10s\" depth=\"0\"/>")
+        );
         assert!(!x.contains("unique-group") && !x.contains("reloadable"));
     }
 }

@@ -129,9 +129,8 @@ impl Params {
 
     /// A text parameter that must be there (required in the table): error 6 otherwise.
     pub fn required_str(&self, name: &str) -> Result<&str, OcfError> {
-        self.str(name).ok_or_else(|| {
-            OcfError::configured(format!("required parameter {name} is not set"))
-        })
+        self.str(name)
+            .ok_or_else(|| OcfError::configured(format!("required parameter {name} is not set")))
     }
 
     /// An integer parameter, if set or defaulted.
@@ -209,7 +208,11 @@ mod tests {
         ] {
             let e = Params::parse(&SPEC, env(&[("ip", "x"), (k, v)])).unwrap_err();
             assert_eq!(e.status, crate::OcfStatus::ErrConfigured, "{k}={v}");
-            assert!(e.reason.starts_with(&format!("parameter {k}:")), "{}", e.reason);
+            assert!(
+                e.reason.starts_with(&format!("parameter {k}:")),
+                "{}",
+                e.reason
+            );
             assert_eq!(e.reason.lines().count(), 1);
         }
     }

@@ -68,7 +68,9 @@ impl OcfStatus {
 
     /// The status for a numeric code, if it is one of the defined ones.
     pub fn from_code(code: i32) -> Option<OcfStatus> {
-        OcfStatus::ALL.into_iter().find(|s| i32::from(s.code()) == code)
+        OcfStatus::ALL
+            .into_iter()
+            .find(|s| i32::from(s.code()) == code)
     }
 
     /// The shell agents' name for the code (`OCF_ERR_CONFIGURED` …).
@@ -208,6 +210,9 @@ mod tests {
             e.one_line_reason(),
             "cannot import pool; cannot open 'tank':; no such pool"
         );
-        assert!(e.context("start").one_line_reason().starts_with("start: cannot import pool;"));
+        assert!(e
+            .context("start")
+            .one_line_reason()
+            .starts_with("start: cannot import pool;"));
     }
 }
