@@ -158,7 +158,7 @@ mod tests {
     fn recorded_list_parses() {
         let ds = fixture();
         assert_eq!(ds.len(), 6, "{ds:?}");
-        assert_eq!(ds[0].name, "tank");
+        assert_eq!(ds[0].name, "labpool");
         assert!(ds.iter().any(|d| d.kind == "volume"));
     }
 
@@ -170,22 +170,27 @@ mod tests {
             .iter()
             .map(|d| d.name.as_str())
             .collect();
-        assert_eq!(keys, ["tank/secret"]);
+        assert_eq!(keys, ["labpool/secret"]);
         let mut prompt = ds.clone();
         for d in &mut prompt {
-            if d.name == "tank/secret" {
+            if d.name == "labpool/secret" {
                 d.keylocation = "prompt".into();
             }
         }
-        assert!(keys_to_load(&prompt).unwrap_err().contains("tank/secret"));
+        assert!(keys_to_load(&prompt)
+            .unwrap_err()
+            .contains("labpool/secret"));
     }
 
     #[test]
     fn mounts_skip_locked_noauto_legacy_and_mounted() {
         let ds = fixture();
         let m: Vec<&str> = to_mount(&ds).iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(m, ["tank", "tank/data"]);
-        assert_eq!(unmounted(&ds), ["tank", "tank/data", "tank/secret"]);
-        assert_eq!(zvol_nodes(&ds), ["/dev/zvol/tank/vol1"]);
+        assert_eq!(m, ["labpool", "labpool/data"]);
+        assert_eq!(
+            unmounted(&ds),
+            ["labpool", "labpool/data", "labpool/secret"]
+        );
+        assert_eq!(zvol_nodes(&ds), ["/dev/zvol/labpool/vol1"]);
     }
 }

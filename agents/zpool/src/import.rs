@@ -29,7 +29,7 @@ pub enum Refusal {
 pub fn classify(stderr: &str) -> Refusal {
     let s = stderr.to_ascii_lowercase();
     let has = |p: &str| s.contains(p);
-    if has("pool is imported on host")
+    if has("pool is imported on ")
         || has("currently imported on host")
         || has("currently imported by another system")
         || has("activity check")

@@ -101,11 +101,16 @@ impl Zpool {
                 .map_err(|e| OcfError::generic(format!("multihost tuning: {e}")))?;
         }
         let mmp = self.mmp();
-        let wait = mmp.import_wait();
+        // After a crash the plain import's own activity check comes first; -f does a second one.
+        let wait = if self.cfg.importforce {
+            mmp.import_wait() + mmp.activity_check()
+        } else {
+            mmp.import_wait()
+        };
         ctx.budget
             .ensure(
                 wait,
-                "an import after a crash of the other node (multihost activity check)",
+                "an import after a crash of the other node (multihost activity checks)",
             )
             .map_err(|e| {
                 OcfError::configured(format!(
@@ -116,9 +121,10 @@ impl Zpool {
                 ))
             })?;
         phase.end(&format!(
-            "hostid {hostid:08x}; an import after a crash waits up to {:.1} s for the multihost \
-             activity check (interval {} ms, import_intervals {}, fail_intervals {})",
+            "hostid {hostid:08x}; an import after a crash waits up to {:.1} s per multihost \
+             activity check, {:.0} s in all (interval {} ms, import_intervals {}, fail_intervals {})",
             mmp.activity_check().as_secs_f64(),
+            wait.as_secs_f64(),
             mmp.interval_ms,
             mmp.import_intervals,
             mmp.fail_intervals

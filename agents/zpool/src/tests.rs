@@ -41,12 +41,12 @@ impl Node {
     }
     fn imported(&self, state: &str) {
         self.write(
-            "/proc/spl/kstat/zfs/tank/state",
+            "/proc/spl/kstat/zfs/labpool/state",
             format!("{state}\n").as_bytes(),
         );
     }
     fn agent(&self, params: &[(&str, &str)], script: Script) -> Zpool {
-        let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "tank".to_owned())];
+        let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
         vars.extend(
             params
                 .iter()
@@ -81,20 +81,20 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
-const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode -r tank";
+const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode -r labpool";
 
 #[test]
 fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     let node = Node::ready();
-    node.write("/dev/zvol/tank/vol1", b"");
+    node.write("/dev/zvol/labpool/vol1", b"");
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "on\n")
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
-        .ok("zfs load-key tank/secret", "")
-        .ok("zfs mount tank", "")
-        .ok("zfs mount tank/data", "")
-        .ok("zfs mount tank/secret", "");
+        .ok("zfs load-key labpool/secret", "")
+        .ok("zfs mount labpool", "")
+        .ok("zfs mount labpool/data", "")
+        .ok("zfs mount labpool/secret", "");
     let a = node.agent(&[], z);
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
 }
@@ -103,7 +103,10 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
 fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
-    let z = Script::new().ok(LIST, "tank\tfilesystem\ton\t/tank\tyes\t-\tnone\t-\t-\n");
+    let z = Script::new().ok(
+        LIST,
+        "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\n",
+    );
     let a = node.agent(&[], z);
     assert_eq!(
         a.start(&ctx(Action::Start, 120, 0)),
@@ -140,15 +143,15 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     let e = a.start(&ctx(Action::Start, 20, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(
-        e.reason.contains("activity check) needs 30.0 s"),
+        e.reason.contains("activity checks) needs 55.0 s"),
         "{}",
         e.reason
     );
-    assert!(e.reason.contains("at least 34 s"), "{}", e.reason);
+    assert!(e.reason.contains("at least 60 s"), "{}", e.reason);
     // a tuning that fits is applied and accepted
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "on\n")
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, "");
     let a = node.agent(
         &[
@@ -171,9 +174,9 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
 fn a_pool_without_multihost_is_exported_again_unless_allowed() {
     let node = Node::ready();
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "off\n")
-        .ok("zpool export tank", "");
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "off\n")
+        .ok("zpool export labpool", "");
     let a = node.agent(&[], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
@@ -184,8 +187,8 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
     );
 
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "off\n")
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "off\n")
         .ok(LIST, "");
     let a = node.agent(&[("allow_no_multihost", "true")], z);
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
@@ -195,18 +198,19 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
 fn a_key_that_cannot_load_fails_start_clearly() {
     let node = Node::ready();
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "on\n")
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
         .fail(
-            "zfs load-key tank/secret",
+            "zfs load-key labpool/secret",
             "Key load error: Failed to open key material file: No such file or directory\n",
         );
     let a = node.agent(&[], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrGeneric);
     assert!(
-        e.reason.starts_with("cannot load the key of tank/secret"),
+        e.reason
+            .starts_with("cannot load the key of labpool/secret"),
         "{}",
         e.reason
     );
@@ -217,12 +221,12 @@ fn a_key_that_cannot_load_fails_start_clearly() {
 fn missing_zvol_nodes_fail_after_the_wait() {
     let node = Node::ready();
     let z = Script::new()
-        .ok("zpool import -N -o cachefile=none tank", "")
-        .ok("zpool get -H -p -o value multihost tank", "on\n")
-        .ok(LIST, "tank/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\n");
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+        .ok(LIST, "labpool/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\n");
     let a = node.agent(&[("zvol_wait", "1")], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
-    assert!(e.reason.contains("/dev/zvol/tank/vol1"), "{}", e.reason);
+    assert!(e.reason.contains("/dev/zvol/labpool/vol1"), "{}", e.reason);
 }
 
 #[test]
@@ -234,7 +238,7 @@ fn stop_is_idempotent_and_exports() {
         Ok(Stopped::AlreadyStopped)
     );
     node.imported("ONLINE");
-    let a = node.agent(&[], Script::new().ok("zpool export tank", ""));
+    let a = node.agent(&[], Script::new().ok("zpool export labpool", ""));
     assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
 }
 
@@ -258,26 +262,26 @@ fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
     node.imported("ONLINE");
     node.write(
         "/proc/self/mountinfo",
-        b"90 22 0:50 / /tank rw - zfs tank rw\n",
+        b"90 22 0:50 / /labpool rw - zfs labpool rw\n",
     );
     node.write("/proc/4242/comm", b"sleeper\n");
     std::fs::create_dir_all(node.fs().path("/proc/4242/fd")).unwrap();
-    std::os::unix::fs::symlink("/tank/held.txt", node.fs().path("/proc/4242/fd/3")).unwrap();
+    std::os::unix::fs::symlink("/labpool/held.txt", node.fs().path("/proc/4242/fd/3")).unwrap();
     let busy =
-        "cannot unmount '/tank': pool or dataset is busy\ncannot export 'tank': pool is busy\n";
-    let a = node.agent(&[], Script::new().fail("zpool export tank", busy));
+        "cannot unmount '/labpool': pool or dataset is busy\ncannot export 'labpool': pool is busy\n";
+    let a = node.agent(&[], Script::new().fail("zpool export labpool", busy));
     let e = a.stop(&ctx(Action::Stop, 60, 0)).unwrap_err();
     assert!(
         e.reason
-            .contains("process 4242 (sleeper) has /tank/held.txt open"),
+            .contains("process 4242 (sleeper) has /labpool/held.txt open"),
         "{}",
         e.reason
     );
     assert!(e.reason.contains("kill_holders=true"), "{}", e.reason);
     // with kill_holders: the (fake) pid is gone once signalled (no /proc/4242/stat), export -f
     let z = Script::new()
-        .fail("zpool export tank", busy)
-        .ok("zpool export -f tank", "");
+        .fail("zpool export labpool", busy)
+        .ok("zpool export -f labpool", "");
     let a = node.agent(&[("kill_holders", "true")], z);
     assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
 }
@@ -304,20 +308,26 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
     );
 
     node.imported("ONLINE");
-    let z = Script::new().ok("zpool status -p tank", &fixture("zpool-status-errors.txt"));
+    let z = Script::new().ok(
+        "zpool status -p labpool",
+        &fixture("zpool-status-errors.txt"),
+    );
     let a = node.agent(&[], z);
     assert!(
         matches!(a.monitor(&ctx(Action::Monitor, 20, 10)), Ok(Health::Degraded(r)) if r.contains("vdb 0/0/12"))
     );
 
     let z = Script::new()
-        .ok("zpool status -p tank", &fixture("zpool-status-clean.txt"))
+        .ok(
+            "zpool status -p labpool",
+            &fixture("zpool-status-clean.txt"),
+        )
         .ok(LIST, &fixture("zfs-list-after-import.txt"));
     let a = node.agent(&[], z);
     let e = a.monitor(&ctx(Action::Monitor, 20, 20)).unwrap_err();
     assert!(
         e.reason
-            .contains("not mounted: tank, tank/data, tank/secret"),
+            .contains("not mounted: labpool, labpool/data, labpool/secret"),
         "{}",
         e.reason
     );
