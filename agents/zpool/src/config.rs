@@ -54,6 +54,19 @@ is still writing. With a pool without multihost it permits -f only together with
 allow_no_multihost=true. When false, -f is never used: after a crash of the other node the \
 import fails until an operator acts.",
         ),
+    ParamSpec::boolean(
+        "single_activity_check",
+        "After a crash, force at once (one activity check)",
+    )
+    .default("false")
+    .long(
+        "After a crash of the other node, the plain import first spends a whole multihost \
+activity check only to learn that the pool was left imported, then -f spends a second one (about \
+2 × 25 s with the default module parameters). When true (and importforce=true), start first reads \
+the pool's labels with zdb: if they show it left imported by another hostid with multihost=on, it \
+imports with -f directly, whose activity check still refuses the pool if that host is alive. \
+One check instead of two; a pool that was exported, or has multihost=off, takes the normal path.",
+    ),
     ParamSpec::boolean("allow_no_multihost", "Accept a pool with multihost=off")
         .default("false")
         .long(
@@ -137,6 +150,8 @@ pub struct Config {
     pub importforce: bool,
     /// `allow_no_multihost`.
     pub allow_no_multihost: bool,
+    /// `single_activity_check`.
+    pub single_activity_check: bool,
     /// `load_keys`.
     pub load_keys: bool,
     /// `zvol_wait`.
@@ -205,6 +220,7 @@ impl Config {
             importforce: p.flag("importforce") || importargs.force_requested,
             importargs,
             allow_no_multihost: p.flag("allow_no_multihost"),
+            single_activity_check: p.flag("single_activity_check"),
             load_keys: p.flag("load_keys"),
             zvol_wait: secs(p, "zvol_wait", 30),
             export_timeout: secs(p, "export_timeout", 30),

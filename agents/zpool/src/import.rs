@@ -71,6 +71,11 @@ pub struct Policy<'a> {
     pub allow_no_multihost: bool,
     /// How long one MMP activity check plus the import may take.
     pub mmp_wait: Duration,
+    /// `single_activity_check`: when the labels show the pool left imported by another host
+    /// with multihost on, go to `-f` at once (one activity check instead of two).
+    pub single_check: bool,
+    /// This node's hostid.
+    pub hostid: u32,
 }
 
 impl Policy<'_> {
@@ -120,6 +125,18 @@ fn refuse_active(pool: &str, e: &ToolError) -> OcfError {
 /// Import the pool following the policy. Only `zpool import` is run; `-f` at most once.
 pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
     let pool = p.pool;
+    if p.single_check && p.force {
+        let facts = disk_facts(zfs, budget, pool);
+        if let (Some(true), Some(other)) = (facts.multihost, facts.left_imported_by) {
+            if other != u64::from(p.hostid) {
+                tracing::info!(
+                    "the labels of pool {pool} show it left imported by hostid {other:08x} with \
+                     multihost=on (single_activity_check=true): skipping the plain import"
+                );
+                return forced(zfs, budget, p);
+            }
+        }
+    }
     let first = zfs.run(Tool::Zpool, &p.command(false), budget.deadline());
     let err = match first {
         Ok(_) => return Ok(Imported::Plain),
@@ -159,7 +176,7 @@ fn force_import(
             zfs_says(refusal)
         )));
     }
-    match multihost_on_disk(zfs, budget, pool) {
+    match disk_facts(zfs, budget, pool).multihost {
         Some(true) => {}
         _ if p.allow_no_multihost => tracing::warn!(
             "forcing the import of pool {pool} without multihost protection \
@@ -180,6 +197,12 @@ fn force_import(
             )))
         }
     }
+    forced(zfs, budget, p)
+}
+
+/// `zpool import -f`, whose multihost activity check refuses a pool another host still writes.
+fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+    let pool = p.pool;
     budget.ensure(p.mmp_wait, "the forced import's multihost activity check")?;
     tracing::info!(
         "pool {pool} was last used by another host; importing with -f, multihost's activity \
@@ -195,17 +218,25 @@ fn force_import(
     }
 }
 
-/// Whether the pool's uberblocks carry an MMP delay (multihost=on), read without importing:
-/// `blkid` finds the pool's member devices, `zdb -l -u` prints their uberblocks.
-pub fn multihost_on_disk(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> Option<bool> {
-    let devices = zfs
-        .run(
-            Tool::Blkid,
-            &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
-            budget.sub_deadline(Duration::from_secs(10)),
-        )
-        .ok()?;
-    let mut verdict = None;
+/// What the pool's labels say, read without importing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskFacts {
+    /// Whether the uberblocks carry an MMP delay (multihost=on); `None` if unreadable.
+    pub multihost: Option<bool>,
+    /// The hostid of the host that has (or had, before a crash) it imported; `None` if exported.
+    pub left_imported_by: Option<u64>,
+}
+
+/// `blkid` finds the pool's member devices, `zdb -l -u` prints their labels and uberblocks.
+pub fn disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
+    let Ok(devices) = zfs.run(
+        Tool::Blkid,
+        &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
+        budget.sub_deadline(Duration::from_secs(10)),
+    ) else {
+        return DiskFacts::default();
+    };
+    let mut facts = DiskFacts::default();
     for dev in devices
         .lines()
         .map(str::trim)
@@ -218,13 +249,35 @@ pub fn multihost_on_disk(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> Option<b
                 budget.sub_deadline(Duration::from_secs(20)),
             )
             .ok();
-        match out.as_deref().and_then(uberblocks_multihost) {
-            Some(true) => return Some(true),
-            Some(false) => verdict = Some(false),
+        let Some(out) = out else { continue };
+        if facts.left_imported_by.is_none() {
+            facts.left_imported_by = label_left_imported_by(&out);
+        }
+        match uberblocks_multihost(&out) {
+            Some(true) => {
+                facts.multihost = Some(true);
+                return facts;
+            }
+            Some(false) => facts.multihost = Some(false),
             None => {}
         }
     }
-    verdict
+    facts
+}
+
+/// From `zdb -l` output: the label's `hostid` when its `state` is 0 (POOL_STATE_ACTIVE: imported,
+/// not exported); `None` for an exported pool or an unreadable label.
+pub fn label_left_imported_by(zdb: &str) -> Option<u64> {
+    let field = |name: &str| {
+        zdb.lines().find_map(|l| {
+            let (k, v) = l.trim().split_once(": ")?;
+            (k == name).then(|| v.trim().to_owned())
+        })
+    };
+    if field("state")? != "0" {
+        return None;
+    }
+    field("hostid")?.parse().ok()
 }
 
 /// From `zdb -l -u` output: `Some(true)` if any uberblock has a non-zero `mmp_delay`,
@@ -269,6 +322,8 @@ mod tests {
             force: true,
             allow_no_multihost: false,
             mmp_wait: Duration::from_secs(1),
+            single_check: false,
+            hostid: 0x0a77_000c,
         }
     }
 
@@ -393,6 +448,52 @@ mod tests {
             e.reason
         );
         assert!(z.done());
+    }
+
+    #[test]
+    fn labels_say_who_left_the_pool_imported() {
+        assert_eq!(
+            label_left_imported_by(&fixture("zdb-lu-multihost-on.txt")),
+            None
+        );
+        assert_eq!(
+            label_left_imported_by(&fixture("zdb-lu-left-imported.txt")),
+            Some(0x0a77_000b)
+        );
+    }
+
+    #[test]
+    fn single_check_goes_to_force_only_for_a_pool_left_by_another_multihost_host() {
+        let args = ImportArgs::default();
+        let mut p = policy(&args);
+        p.single_check = true;
+        let z = Script::new()
+            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
+            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
+            .ok(FORCE, "");
+        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Forced));
+        assert!(z.done());
+        // an exported pool: the plain import as always
+        let z = Script::new()
+            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
+            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-multihost-on.txt"))
+            .ok(IMPORT, "");
+        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
+        // left imported by this very host (a reboot): the plain import as always
+        p.hostid = 0x0a77_000b;
+        let z = Script::new()
+            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
+            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
+            .ok(IMPORT, "");
+        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
+        // a pool without multihost is never forced this way
+        p.hostid = 0x0a77_000c;
+        let off = fixture("zdb-lu-multihost-off.txt").replace("state: 1", "state: 0");
+        let z = Script::new()
+            .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
+            .ok("zdb -l -u /dev/vdb1", &off)
+            .ok(IMPORT, "");
+        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
     }
 
     #[test]

@@ -61,6 +61,8 @@ impl Zpool {
             force: self.cfg.importforce,
             allow_no_multihost: self.cfg.allow_no_multihost,
             mmp_wait: self.mmp().import_wait(),
+            single_check: self.cfg.single_activity_check,
+            hostid: sysfs::hostid(&self.fs),
         };
         let how = import::import(self.zfs.as_ref(), &ctx.budget, &policy)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));
@@ -102,7 +104,7 @@ impl Zpool {
         }
         let mmp = self.mmp();
         // After a crash the plain import's own activity check comes first; -f does a second one.
-        let wait = if self.cfg.importforce {
+        let wait = if self.cfg.importforce && !self.cfg.single_activity_check {
             mmp.import_wait() + mmp.activity_check()
         } else {
             mmp.import_wait()
