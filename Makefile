@@ -21,12 +21,16 @@ install: build
 	  mkdir -p $(DESTDIR)$(MANDIR)/man7; \
 	  $(RELEASE)/$$a --manpage > $(DESTDIR)$(MANDIR)/man7/ocf_hasan_$$a.7 || exit 1; \
 	done
-	@for f in $(FENCE); do install -D -m 0755 $(RELEASE)/$$f $(DESTDIR)$(SBINDIR)/$$f || exit 1; done
+	@for f in $(FENCE); do \
+	  install -D -m 0755 $(RELEASE)/$$f $(DESTDIR)$(SBINDIR)/$$f || exit 1; \
+	  mkdir -p $(DESTDIR)$(MANDIR)/man8; \
+	  $(RELEASE)/$$f -o manpage > $(DESTDIR)$(MANDIR)/man8/$$f.8 || exit 1; \
+	done
 	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE)] to $(DESTDIR)$(SBINDIR)"
 
 uninstall:
 	rm -rf $(DESTDIR)$(OCFDIR)
-	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f)) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
 
 # Debian packages the tests need (idempotent; does nothing when all are present).
 deps:

@@ -59,6 +59,13 @@ pub fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
+/// Keys Pacemaker itself puts into `OCF_RESKEY_*` on every call: action meta attributes
+/// (`CRM_meta_*`) and the feature set of the executor (`crm_feature_set`). They are not
+/// instance parameters and must not be reported as unknown ones.
+fn is_pacemaker_key(name: &str) -> bool {
+    name.starts_with("CRM_meta_") || name == "crm_feature_set"
+}
+
 /// All instance parameters of one invocation, checked against the table.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
@@ -79,7 +86,7 @@ impl Params {
         let mut raw: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in vars {
             if let Some(name) = k.strip_prefix("OCF_RESKEY_") {
-                if !name.starts_with("CRM_meta_") {
+                if !is_pacemaker_key(name) {
                     raw.insert(name.to_owned(), v);
                 }
             }
@@ -221,6 +228,7 @@ mod tests {
     fn meta_and_unknown_keys_are_separated() {
         let mut vars = env(&[("ip", "x"), ("bogus", "1")]);
         vars.push(("OCF_RESKEY_CRM_meta_timeout".into(), "20000".into()));
+        vars.push(("OCF_RESKEY_crm_feature_set".into(), "3.16.2".into()));
         vars.push(("PATH".into(), "/bin".into()));
         let p = Params::parse(&SPEC, vars).unwrap();
         assert_eq!(p.ignored(), ["bogus".to_owned()]);

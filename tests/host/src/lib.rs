@@ -1,1 +1,32 @@
-//! Shared harness for host-tier tests: locating the built binaries, running them as Pacemaker would.
+//! Shared harness for host-tier tests: run tools with deadlines ([`cmd`]), network namespaces with
+//! veth pairs ([`netns`]), a one-node Pacemaker ([`pacemaker`]) and the installed agents run as
+//! Pacemaker runs them ([`agents`]).
+//!
+//! Everything a test creates is removed by a `Drop` guard, also when the test fails. Missing
+//! tools are failures with a clear message, never silent skips.
+
+pub mod agents;
+pub mod cmd;
+pub mod netns;
+pub mod pacemaker;
+
+use std::path::PathBuf;
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The shared directory CI places beside the clone (`../shared` from the repo root).
+pub fn shared_dir() -> PathBuf {
+    repo_root().join("../shared")
+}
+
+/// Fail unless running as root (the host tier needs namespaces, raw sockets, real paths).
+pub fn require_root() -> anyhow::Result<()> {
+    anyhow::ensure!(
+        rustix::process::geteuid().is_root(),
+        "host tests must run as root (make test runs them as root)"
+    );
+    Ok(())
+}

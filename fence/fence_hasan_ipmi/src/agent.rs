@@ -1,0 +1,306 @@
+//! The fence_hasan_ipmi table and its glue: options → a [`Target`], a session → a power device
+//! (Get Chassis Status, Chassis Control).
+
+use std::time::Instant;
+
+use libfence::spec::{common, AgentSpec, Kind, Param};
+use libfence::{FenceAction, FenceAgent, FenceError, Options, Power, PowerDevice, Secret};
+
+use crate::crypto::Suite;
+use crate::session::{cmd, CipherChoice, Privilege, Session, Target};
+
+const IPPORT: Param = Param::string("ipport", "ipport", "port", "UDP port of the BMC")
+    .short('u')
+    .kind(Kind::Integer)
+    .default("623");
+const LANPLUS: Param = Param::string(
+    "lanplus",
+    "lanplus",
+    "",
+    "Use IPMI 2.0 lanplus (always on; lanplus=0 is refused)",
+)
+.short('P')
+.kind(Kind::Boolean)
+.default("1");
+const CIPHER: Param = Param::string(
+    "cipher",
+    "cipher",
+    "cipher",
+    "Cipher suite: 3 (HMAC-SHA1, AES-128), 17 (HMAC-SHA256, AES-128) or auto (17 if the BMC has it, else 3)",
+)
+.short('C')
+.kind(Kind::Select(&["auto", "3", "17"]))
+.default("auto");
+const PRIVLVL: Param = Param::string(
+    "privlvl",
+    "privlvl",
+    "level",
+    "Privilege level of the session (operator or administrator can switch power)",
+)
+.short('L')
+.kind(Kind::Select(&[
+    "callback",
+    "user",
+    "operator",
+    "administrator",
+]))
+.default("administrator");
+const KG: Param = Param::string(
+    "hexadecimal_kg",
+    "hexadecimal-kg",
+    "key",
+    "BMC key K_G in hexadecimal (up to 40 digits)",
+)
+.secret();
+const METHOD: Param = Param::string(
+    "method",
+    "method",
+    "method",
+    "Reboot with verified off and on (onoff) or with the BMC's power cycle (cycle)",
+)
+.short('m')
+.kind(Kind::Select(&["onoff", "cycle"]))
+.default("onoff");
+const AUTH: Param = Param::string(
+    "auth",
+    "auth",
+    "auth",
+    "IPMI 1.5 authentication type (ignored: lanplus)",
+)
+.short('A')
+.hidden();
+
+static SPEC: AgentSpec = AgentSpec {
+    name: "fence_hasan_ipmi",
+    version: env!("CARGO_PKG_VERSION"),
+    shortdesc: "Fence agent for IPMI 2.0 lanplus BMCs (cipher suites 3 and 17)",
+    longdesc: "fence_hasan_ipmi powers a machine off, on or through a reboot through its BMC with IPMI v2.0 \
+RMCP+ (lanplus), cipher suite 17 (HMAC-SHA256, AES-CBC-128) or 3 (HMAC-SHA1, AES-CBC-128). Every power change \
+is verified by reading the power state back until power_timeout; the session is always closed; the password \
+never appears on a command line. It controls one machine: set pcmk_host_list to the node it fences.",
+    vendor_url: "https://www.intel.com/content/www/us/en/products/docs/servers/ipmi/ipmi-second-gen-interface-spec-v2-rev1-1.html",
+    params: &[
+        common::ACTION,
+        common::IP,
+        IPPORT,
+        common::USERNAME,
+        common::PASSWORD,
+        common::PASSWORD_SCRIPT,
+        KG,
+        LANPLUS,
+        CIPHER,
+        PRIVLVL,
+        METHOD,
+        common::PLUG,
+        common::POWER_TIMEOUT,
+        common::POWER_WAIT,
+        common::LOGIN_TIMEOUT,
+        common::DELAY,
+        common::VERBOSE,
+        common::QUIET,
+        common::NODENAME,
+        AUTH,
+    ],
+    actions: &[
+        FenceAction::On,
+        FenceAction::Off,
+        FenceAction::Reboot,
+        FenceAction::Status,
+        FenceAction::Monitor,
+        FenceAction::Metadata,
+        FenceAction::Manpage,
+        FenceAction::ValidateAll,
+    ],
+};
+
+/// Parse `hexadecimal_kg` (optional `0x`, up to 20 bytes).
+pub fn parse_kg(s: &str) -> Result<Secret, FenceError> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let bad = || FenceError::usage("invalid hexadecimal_kg: expected up to 40 hexadecimal digits");
+    if !s.len().is_multiple_of(2) || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let bytes = (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect::<Result<Vec<u8>, _>>()?;
+    Ok(Secret::new(bytes))
+}
+
+/// The validated configuration (no password yet: it is fetched when connecting).
+#[derive(Debug, Clone)]
+pub struct IpmiAgent {
+    host: String,
+    port: u16,
+    username: Vec<u8>,
+    kg: Option<Secret>,
+    privilege: Privilege,
+    cipher: CipherChoice,
+    login_timeout: std::time::Duration,
+}
+
+impl FenceAgent for IpmiAgent {
+    const SPEC: &'static AgentSpec = &SPEC;
+    type Device = IpmiDevice;
+
+    fn from_options(o: &Options) -> Result<Self, FenceError> {
+        if o.is_set("lanplus") && !o.flag("lanplus") {
+            return Err(FenceError::usage("lanplus=0 (IPMI 1.5) is not supported: fence_hasan_ipmi speaks IPMI 2.0 lanplus only"));
+        }
+        let port = o
+            .int("ipport")?
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| FenceError::usage("invalid ipport: expected 1-65535"))?;
+        let username = o.str("username").unwrap_or("").as_bytes().to_vec();
+        if username.len() > 16 {
+            return Err(FenceError::usage("username is longer than IPMI's 16 bytes"));
+        }
+        if o.str("password").is_some_and(|p| p.len() > 20) {
+            return Err(FenceError::usage(
+                "password is longer than IPMI 2.0's 20 bytes",
+            ));
+        }
+        let cipher = match o.select("cipher").as_deref() {
+            Some("3") => CipherChoice::Fixed(Suite::S3),
+            Some("17") => CipherChoice::Fixed(Suite::S17),
+            _ => CipherChoice::Auto,
+        };
+        let privilege = Privilege::parse(&o.select("privlvl").unwrap_or_default())
+            .ok_or_else(|| FenceError::usage("invalid privlvl"))?;
+        let kg = o.str("hexadecimal_kg").map(parse_kg).transpose()?;
+        Ok(IpmiAgent {
+            host: o.required("ip")?.trim().to_owned(),
+            port,
+            username,
+            kg,
+            privilege,
+            cipher,
+            login_timeout: o.seconds("login_timeout")?,
+        })
+    }
+
+    fn connect(&self, o: &Options, deadline: Instant) -> Result<IpmiDevice, FenceError> {
+        let login_by = deadline.min(Instant::now() + self.login_timeout);
+        let password = o.password(login_by)?.unwrap_or_default();
+        let target = Target {
+            host: self.host.clone(),
+            port: self.port,
+            username: self.username.clone(),
+            password,
+            kg: self.kg.clone(),
+            privilege: self.privilege,
+            cipher: self.cipher,
+        };
+        let session = Session::open(&target, login_by)?;
+        tracing::debug!(
+            "logged in to {}:{} with cipher suite {}",
+            self.host,
+            self.port,
+            session.suite().id()
+        );
+        Ok(IpmiDevice { session })
+    }
+}
+
+/// A logged-in BMC.
+#[derive(Debug)]
+pub struct IpmiDevice {
+    session: Session,
+}
+
+impl PowerDevice for IpmiDevice {
+    fn power(&mut self, deadline: Instant) -> Result<Power, FenceError> {
+        let d = self
+            .session
+            .command(cmd::NETFN_CHASSIS, cmd::GET_CHASSIS_STATUS, &[], deadline)?;
+        let state = d.first().ok_or_else(|| {
+            FenceError::Device("BMC sent an empty Get Chassis Status reply".into())
+        })?;
+        Ok(if state & 1 == 1 {
+            Power::On
+        } else {
+            Power::Off
+        })
+    }
+
+    fn set_power(&mut self, target: Power, deadline: Instant) -> Result<(), FenceError> {
+        let control = match target {
+            Power::Off => 0x00,
+            Power::On => 0x01,
+        };
+        self.session
+            .command(
+                cmd::NETFN_CHASSIS,
+                cmd::CHASSIS_CONTROL,
+                &[control],
+                deadline,
+            )
+            .map(|_| ())
+    }
+
+    fn power_cycle(&mut self, deadline: Instant) -> Result<(), FenceError> {
+        self.session
+            .command(cmd::NETFN_CHASSIS, cmd::CHASSIS_CONTROL, &[0x02], deadline)
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        assert_eq!(SPEC.problems(), Vec::<String>::new());
+        assert!(
+            !SPEC.actions.contains(&FenceAction::List),
+            "list must not be advertised"
+        );
+    }
+
+    #[test]
+    fn kg_parses_hex_only() {
+        assert_eq!(parse_kg("0x0102ff").unwrap().expose(), &[1, 2, 0xff]);
+        assert!(parse_kg("xyz").is_err());
+        assert!(parse_kg("1").is_err());
+        assert!(parse_kg(&"00".repeat(21)).is_err());
+    }
+
+    fn agent(pairs: &[(&str, &str)]) -> Result<IpmiAgent, FenceError> {
+        let v: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let (o, _) = Options::from_pairs(&SPEC, &v)?;
+        IpmiAgent::from_options(&o)
+    }
+
+    #[test]
+    fn options_validate() {
+        let a = agent(&[
+            ("ip", "127.0.0.1"),
+            ("cipher", "17"),
+            ("privlvl", "operator"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (a.port, a.cipher, a.privilege),
+            (623, CipherChoice::Fixed(Suite::S17), Privilege::Operator)
+        );
+        assert!(agent(&[("ip", "h"), ("lanplus", "0")]).is_err());
+        assert!(agent(&[("ip", "h"), ("ipport", "70000")]).is_err());
+        assert!(agent(&[("ip", "h"), ("cipher", "1")]).is_err());
+        assert!(agent(&[("ip", "h"), ("username", "a-very-long-user-name")]).is_err());
+        let shown = format!(
+            "{:?}",
+            agent(&[("ip", "h"), ("hexadecimal_kg", "abcd")]).unwrap()
+        );
+        assert!(!shown.contains("abcd") && !shown.contains("171"), "{shown}");
+    }
+}

@@ -1,0 +1,464 @@
+//! fence_hasan_ipmi against a real BMC: OpenIPMI's ipmi_sim on 127.0.0.1 whose chassis power is a
+//! real process. Each test has its own port and state directory; the BMC and the machine process
+//! are stopped on drop, also when an assertion fails.
+
+#![allow(clippy::unwrap_used)]
+
+mod fence_support;
+
+use std::time::Duration;
+
+use fence_support::{run_agent, IpmiSim, PASSWORD};
+
+#[test]
+fn power_actions_drive_the_machine_process() {
+    let sim = IpmiSim::start(16411);
+    assert_eq!(sim.machine(), None);
+
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"), "{r:?}");
+
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    let first = sim.machine().expect("on started the machine");
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"), "{r:?}");
+
+    // on again: idempotent, the same machine keeps running.
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert_eq!(sim.machine(), Some(first));
+
+    let r = sim.agent("reboot", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    let second = sim.machine().expect("reboot left the machine on");
+    assert_ne!(
+        second, first,
+        "reboot must have killed and restarted the machine"
+    );
+
+    let r = sim.agent("reboot", "method=cycle\n");
+    assert_eq!(r.code, 0, "{r:?}");
+    let third = sim.machine().expect("cycle left the machine on");
+    assert_ne!(third, second, "power cycle must restart the machine");
+
+    let r = sim.agent("off", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None, "off killed the machine");
+    assert_eq!(sim.agent("off", "").code, 0, "off is idempotent");
+    assert_eq!(sim.agent("status", "").code, 2);
+    assert_eq!(sim.agent("monitor", "").code, 0);
+
+    // The fence-agents command line does the same as stdin, with the old names on stdin too.
+    let port = sim.port.to_string();
+    let r = run_agent(
+        "",
+        &[
+            "-o",
+            "on",
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &port,
+            "-l",
+            "admin",
+            "-p",
+            PASSWORD,
+            "-C",
+            "3",
+            "-L",
+            "operator",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let r = run_agent(
+        &format!(
+            "\n# old names, quotes\naction=off\nipaddr=127.0.0.1\nipport='{port}'\nlogin=admin\npasswd=\"{PASSWORD}\"\nport=node1\nnodename=node1\ncipher=auto\npcmk_bogus=1\n"
+        ),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("ignoring unknown parameter \"pcmk_bogus\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn failures_are_clear_one_line_and_bounded() {
+    let sim = IpmiSim::start(16412);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine().expect("machine on");
+
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "off",
+            "password=wrong\n",
+            "wrong password for user \"admin\"",
+        ),
+        ("off", "username=nobody\n", "unauthorized name"),
+        ("off", "cipher=17\n", "refused cipher suite 17"),
+        ("off", "privlvl=user\n", "insufficient privilege level"),
+        ("off", "privlvl=callback\n", "Set Session Privilege Level"),
+        ("reboot", "hexadecimal_kg=zz\n", "invalid hexadecimal_kg"),
+        ("off", "lanplus=0\n", "lanplus=0"),
+    ];
+    for (action, extra, expected) in cases {
+        let r = sim.agent(action, &format!("{extra}login_timeout=3\n"));
+        assert_eq!(r.code, 1, "{extra}: {r:?}");
+        let errors = r.errors();
+        assert_eq!(errors.len(), 1, "{extra}: {}", r.stderr);
+        assert!(errors[0].contains(expected), "{extra}: {}", errors[0]);
+        assert!(!r.stderr.contains(PASSWORD) && !r.stdout.contains(PASSWORD));
+        assert!(
+            r.elapsed < Duration::from_secs(3 + 3),
+            "{extra}: took {:?}",
+            r.elapsed
+        );
+        assert_eq!(
+            sim.machine(),
+            Some(machine),
+            "{extra}: a failed action changed the machine"
+        );
+    }
+
+    // Nothing listens on this port: a bounded, clear failure.
+    let r = run_agent(
+        &format!("action=off\nip=127.0.0.1\nipport=16419\nusername=admin\npassword={PASSWORD}\nlogin_timeout=2\n"),
+        &[],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(r.errors()[0].contains("did not answer"), "{}", r.stderr);
+    assert!(
+        r.elapsed < Duration::from_secs(2 + 3),
+        "unreachable BMC took {:?}",
+        r.elapsed
+    );
+
+    // A state that is never reached is a failure, not a success: power on with a
+    // power_timeout of 0 cannot be verified.
+    assert_eq!(sim.agent("off", "").code, 0);
+    let r = sim.agent("on", "power_timeout=0\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.errors()[0].contains("did not reach on"), "{}", r.stderr);
+}
+
+#[test]
+fn two_hundred_operations_leave_no_session_open() {
+    let sim = IpmiSim::start(16413);
+    let baseline = sim.active_sessions();
+    for i in 0..200 {
+        let action = ["status", "off", "on"][i % 3];
+        let r = sim.agent(action, "");
+        assert!(matches!(r.code, 0 | 2), "operation {i} ({action}): {r:?}");
+    }
+    // Error paths close their sessions too (the machine is off: "on" needs Chassis Control).
+    assert_eq!(sim.agent("off", "").code, 0);
+    for extra in ["password=wrong\n", "privlvl=user\n", "privlvl=callback\n"] {
+        for _ in 0..25 {
+            let r = sim.agent("on", extra);
+            assert_eq!(r.code, 1, "{extra}: {r:?}");
+        }
+    }
+    assert_eq!(
+        sim.active_sessions(),
+        baseline,
+        "sessions were left open on the BMC"
+    );
+    // And the 63-slot table still takes a full set of new sessions.
+    for i in 0..70 {
+        assert!(
+            matches!(sim.agent("status", "").code, 0 | 2),
+            "status {i} after the run"
+        );
+    }
+}
+
+#[test]
+fn stock_clients_see_the_same_states() {
+    let sim = IpmiSim::start(16414);
+    let ipmitool_state = |sim: &IpmiSim| {
+        let out = sim.ipmitool(&["chassis", "power", "status"]);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert_eq!(ipmitool_state(&sim), "Chassis Power is on");
+    assert_eq!(sim.fence_ipmilan("status").status.code(), Some(0));
+
+    assert_eq!(sim.agent("off", "").code, 0);
+    assert_eq!(ipmitool_state(&sim), "Chassis Power is off");
+    let out = sim.fence_ipmilan("status");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Status: OFF");
+
+    // The other way round: the stock agent switches, ours reads.
+    let out = sim.fence_ipmilan("on");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let r = sim.agent("status", "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"));
+    let out = sim.ipmitool(&["chassis", "power", "off"]);
+    assert!(out.status.success());
+    let r = sim.agent("status", "power_timeout=5\n");
+    // ipmi_sim may lag behind its own command: poll like an agent would.
+    let mut r = r;
+    for _ in 0..20 {
+        if r.code == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        r = sim.agent("status", "");
+    }
+    assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"));
+}
+
+#[test]
+fn password_script_keeps_the_password_out_of_argv() {
+    let sim = IpmiSim::start(16415);
+    let script = sim.dir().join("pw");
+    let seen = sim.dir().join("agent-argv");
+    // The script records its parent's (the agent's) argv, then prints the password.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntr '\\0' ' ' < /proc/$PPID/cmdline > {}\necho '{PASSWORD}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let stdin = format!(
+        "action=on\nip=127.0.0.1\nipport={}\nusername=admin\npasswd_script={}\ncipher=3\nverbose=1\n",
+        sim.port,
+        script.display()
+    );
+    let r = run_agent(&stdin, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let argv = std::fs::read_to_string(&seen).unwrap();
+    assert!(argv.contains("fence_hasan_ipmi"), "{argv}");
+    assert!(!argv.contains(PASSWORD), "{argv}");
+    assert!(
+        !r.stderr.contains(PASSWORD),
+        "verbose log shows the password: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("DEBUG"),
+        "verbose=1 gives debug lines: {}",
+        r.stderr
+    );
+
+    // A failing script is a clear error and nothing is switched.
+    let r = run_agent(
+        &stdin
+            .replace("action=on", "action=off")
+            .replace(&script.display().to_string(), "/bin/false"),
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.errors()[0].contains("password_script failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(sim.machine().is_some());
+}
+
+/// A UDP relay between the agent and ipmi_sim: it drops every third datagram the agent sends
+/// and, before each real reply, sends the agent junk, a truncated copy and (for authenticated
+/// packets) a copy with a corrupted AuthCode. Stopped on drop.
+struct LossyRelay {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LossyRelay {
+    fn start(port: u16, bmc_port: u16) -> LossyRelay {
+        use std::net::UdpSocket;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let front = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        let back = UdpSocket::bind("127.0.0.1:0").unwrap();
+        back.connect(("127.0.0.1", bmc_port)).unwrap();
+        front.set_nonblocking(true).unwrap();
+        back.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut client = None;
+            let mut n_in = 0u32;
+            while !flag.load(Ordering::Relaxed) {
+                let mut idle = true;
+                if let Ok((n, from)) = front.recv_from(&mut buf) {
+                    idle = false;
+                    client = Some(from);
+                    n_in += 1;
+                    if !n_in.is_multiple_of(3) {
+                        let _ = back.send(&buf[..n]);
+                    }
+                }
+                if let (Ok(n), Some(to)) = (back.recv(&mut buf), client) {
+                    idle = false;
+                    let reply = &buf[..n];
+                    let _ = front.send_to(&[0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0, 1], to);
+                    let _ = front.send_to(&reply[..n / 2], to);
+                    if n > 6 && reply[5] & 0x40 != 0 {
+                        let mut bad = reply.to_vec();
+                        bad[n - 1] ^= 0x55;
+                        let _ = front.send_to(&bad, to);
+                    }
+                    let _ = front.send_to(reply, to);
+                }
+                if idle {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        LossyRelay {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LossyRelay {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn lost_requests_are_retransmitted_and_garbage_replies_ignored() {
+    let sim = IpmiSim::start(16416);
+    let relay = LossyRelay::start(16417, sim.port);
+    let baseline = sim.active_sessions();
+    let via_relay = |action: &str| {
+        run_agent(
+            &format!(
+                "action={action}\nip=127.0.0.1\nipport={}\nusername=admin\npassword={PASSWORD}\ncipher=3\nlogin_timeout=10\n",
+                relay.port
+            ),
+            &[],
+        )
+    };
+    let r = via_relay("on");
+    assert_eq!(r.code, 0, "{r:?}");
+    let first = sim.machine().expect("on through the lossy relay");
+    let r = via_relay("status");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"), "{r:?}");
+    let r = via_relay("reboot");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_ne!(sim.machine().expect("machine on after reboot"), first);
+    let r = via_relay("off");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+    drop(relay);
+    assert_eq!(sim.active_sessions(), baseline, "a session was left open");
+}
+
+#[test]
+fn power_changes_are_verified_not_assumed() {
+    let sim = IpmiSim::start(16418);
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert!(sim.machine().is_some());
+
+    // The machine takes 1.5 s to go down after the BMC accepted the command: off must not
+    // report success before it is really off.
+    sim.set_lag(1.5);
+    let r = sim.agent("off", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        sim.machine(),
+        None,
+        "off returned while the machine was still running"
+    );
+
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        sim.machine().is_some(),
+        "on returned before the machine was running"
+    );
+
+    // A state not reached within power_timeout is a failure, with one clear line.
+    sim.set_lag(3.0);
+    let r = sim.agent("off", "power_timeout=1\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(r.errors()[0].contains("did not reach off"), "{}", r.stderr);
+    // The command was accepted, so the machine does go off later; wait for it (and for the
+    // chassis script's background change to finish) before the BMC is stopped.
+    for _ in 0..100 {
+        if sim.machine().is_none() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(sim.machine(), None);
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+#[test]
+fn bmc_key_kg_is_used_for_the_session_keys() {
+    let key = "kg-for-fence-tests";
+    let sim = IpmiSim::start_with(16421, None, Some(key));
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    let r = sim.agent("on", &format!("hexadecimal_kg={hex}\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    assert!(!r.stderr.contains(&hex), "K_G logged: {}", r.stderr);
+    for extra in ["", "hexadecimal_kg=0x00112233\n"] {
+        let r = sim.agent("off", &format!("{extra}login_timeout=2\n"));
+        assert_eq!(r.code, 1, "{extra}: {r:?}");
+        assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+        assert!(
+            r.errors()[0].contains("RAKP 4 integrity check failed"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            sim.machine().is_some(),
+            "a failed login switched the machine off"
+        );
+    }
+    let r = sim.agent("off", &format!("hexadecimal_kg=0x{hex}\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn reboot_succeeds_once_the_node_is_off_even_if_power_on_fails() {
+    let sim = IpmiSim::start(16422);
+    assert_eq!(sim.agent("on", "").code, 0);
+    sim.refuse_on();
+    // As fence-agents: the node is fenced once off is verified; the failed power on is logged.
+    let r = sim.agent("reboot", "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+    let errors = r.errors();
+    assert_eq!(errors.len(), 1, "{}", r.stderr);
+    assert!(
+        errors[0].contains("powering it on again failed"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("Chassis Control"), "{}", errors[0]);
+    // on alone fails, in one line.
+    let r = sim.agent("on", "");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.errors()[0].contains("refused Chassis Control: unspecified error (0xff)"),
+        "{}",
+        r.stderr
+    );
+}

@@ -1,0 +1,161 @@
+//! fence_hasan_ipmi's meta-data: equal to the golden copy in ocf-metadata/fence/, valid against
+//! fence-agents' metadata.rng, and accepted by `pcs stonith create` without --force.
+#![allow(clippy::unwrap_used)]
+
+mod fence_support;
+
+use std::process::Command;
+
+use fence_support::{need, repo_root, run_agent, AGENT};
+
+fn golden() -> std::path::PathBuf {
+    repo_root().join("ocf-metadata/fence/fence_hasan_ipmi.xml")
+}
+
+#[test]
+fn metadata_matches_the_golden_copy_and_the_schema() {
+    let r = run_agent("", &["-o", "metadata"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let want = std::fs::read_to_string(golden()).unwrap();
+    assert_eq!(
+        r.stdout, want,
+        "meta-data changed: run `make metadata` and review the diff"
+    );
+    // Pacemaker's spelling on stdin gives the same document.
+    assert_eq!(run_agent("action=meta-data\n", &[]).stdout, want);
+    assert!(
+        !want.contains("<action name=\"list\""),
+        "list must not be advertised"
+    );
+
+    need("/usr/share/cluster/relaxng/metadata.rng");
+    need("/usr/bin/xmllint");
+    let out = Command::new("/usr/bin/xmllint")
+        .args([
+            "--noout",
+            "--relaxng",
+            "/usr/share/cluster/relaxng/metadata.rng",
+        ])
+        .arg(golden())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn manpage_and_usage_are_printed() {
+    let r = run_agent("", &["-o", "manpage"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.starts_with(".TH FENCE_HASAN_IPMI 8"),
+        "{}",
+        r.stdout
+    );
+    let r = run_agent("", &["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("-C, --cipher=[cipher]"), "{}", r.stdout);
+    let r = run_agent("", &["--no-such-option"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn pcs_accepts_the_agent_without_force() {
+    need(AGENT);
+    need("/usr/sbin/pcs");
+    need("/usr/sbin/cibadmin");
+    let dir = tempfile::Builder::new()
+        .prefix("fence-pcs-")
+        .tempdir()
+        .unwrap();
+    let cib = dir.path().join("cib.xml");
+    let out = Command::new("/usr/sbin/cibadmin")
+        .arg("--empty")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&cib, &out.stdout).unwrap();
+    let pcs = |args: &[&str]| {
+        Command::new("/usr/sbin/pcs")
+            .arg("-f")
+            .arg(&cib)
+            .args(["stonith", "create"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = pcs(&[
+        "fence-node1",
+        "fence_hasan_ipmi",
+        "ip=127.0.0.1",
+        "ipport=16420",
+        "username=admin",
+        "password=secret",
+        "cipher=17",
+        "privlvl=operator",
+        "method=cycle",
+        "power_timeout=10",
+        "pcmk_host_list=node1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Old names are accepted too.
+    let out = pcs(&[
+        "fence-node2",
+        "fence_hasan_ipmi",
+        "ipaddr=127.0.0.1",
+        "login=admin",
+        "passwd=secret",
+        "pcmk_host_list=node2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // pcs really reads our meta-data: an unknown option is refused.
+    let out = pcs(&[
+        "fence-node3",
+        "fence_hasan_ipmi",
+        "ip=127.0.0.1",
+        "bogus=1",
+        "pcmk_host_list=node3",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stonith option 'bogus'"));
+    // pcs does not check select values; validate-all does, without touching any device.
+    let r = run_agent(
+        "action=validate-all
+ip=127.0.0.1
+cipher=1
+",
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("invalid cipher \"1\": expected one of auto, 3, 17"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        run_agent(
+            "action=validate-all
+ip=127.0.0.1
+cipher=17
+",
+            &[]
+        )
+        .code,
+        0
+    );
+    let cib_text = std::fs::read_to_string(&cib).unwrap();
+    assert!(cib_text.contains("type=\"fence_hasan_ipmi\""), "{cib_text}");
+}
