@@ -8,7 +8,7 @@ RELEASE   := target/release
 AGENTS    := $(notdir $(wildcard agents/*))
 FENCE     := $(filter fence_hasan_%,$(notdir $(wildcard fence/*)))
 
-.PHONY: all build install uninstall deps test test-host lint metadata lab-test bench clean
+.PHONY: all build install uninstall deps test test-host lint metadata lab-test demo demo-down bench clean
 
 all: build
 
@@ -44,8 +44,21 @@ lint:
 test-host: deps lint install
 	$(CARGO) test --workspace --locked -- --test-threads=1
 
+# Lab tier: a virtual two-node SAN under qemu (tests/lab/README.md): image build (cached), boot,
+# install hasan into the guests, form the cluster, run tests/lab/scenarios, tear down (always).
+LAB ?= tests/lab/lab
+lab-test: deps
+	$(LAB) all
+
 # The test command: every tier.
-test: test-host
+test: test-host lab-test
+
+# Try hasan without hardware: a running two-node SAN in the lab (README "Try it without hardware").
+demo: deps
+	$(LAB) demo
+
+demo-down:
+	$(LAB) down
 
 # Regenerate the golden meta-data in ocf-metadata/ from the binaries (review the diff!).
 metadata: build

@@ -1,0 +1,116 @@
+//! The `ResourceAgent` implementation: wires the table, the configuration and the OS access
+//! (real or recorded) to start, stop and monitor.
+
+use libocf::{AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Started, Stopped};
+
+use crate::config::{Config, SPEC};
+use crate::datasets;
+use crate::health;
+use crate::sysfs::{self, Fs};
+use crate::tools::{args, RealZfs, Tool, ToolError, Zfs};
+
+/// ocf:hasan:zpool.
+pub struct Zpool {
+    /// Checked parameters.
+    pub cfg: Config,
+    /// /proc, /sys, /etc.
+    pub fs: Fs,
+    /// zpool, zfs, zdb, blkid, modprobe.
+    pub zfs: Box<dyn Zfs>,
+}
+
+impl std::fmt::Debug for Zpool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zpool")
+            .field("cfg", &self.cfg)
+            .field("fs", &self.fs)
+            .finish()
+    }
+}
+
+fn monitor_tool_error(what: &str, e: ToolError) -> OcfError {
+    match e {
+        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed")),
+        e => OcfError::generic(format!("{what}: {e}")),
+    }
+}
+
+impl Zpool {
+    fn do_monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
+        let pool = &self.cfg.pool;
+        let Some(state) = sysfs::pool_state(&self.fs, pool) else {
+            return Ok(Health::Stopped(format!(
+                "pool {pool} is not imported on this node"
+            )));
+        };
+        let mut found = health::from_state(pool, &state)?;
+        if ctx.check_level() >= 10 && found == Health::Running {
+            let out = self
+                .zfs
+                .run(
+                    Tool::Zpool,
+                    &args(&["status", "-p", pool]),
+                    ctx.budget.deadline(),
+                )
+                .map_err(|e| monitor_tool_error("zpool status", e))?;
+            let counts = health::parse_status(&out);
+            if !counts.clean() {
+                found = Health::Degraded(counts.describe(pool));
+            }
+        }
+        if ctx.check_level() >= 20 {
+            let ds = datasets::list(self.zfs.as_ref(), pool, ctx.budget.deadline())
+                .map_err(|e| monitor_tool_error("zfs list", e))?;
+            let missing = datasets::unmounted(&ds);
+            if !missing.is_empty() {
+                return Err(OcfError::generic(format!(
+                    "pool {pool}: dataset(s) with canmount=on not mounted: {}",
+                    missing.join(", ")
+                )));
+            }
+        }
+        let drift = self.cfg.tuning.drift(&self.fs);
+        if !drift.is_empty() && found == Health::Running {
+            found = Health::Degraded(format!("multihost tuning drifted: {}", drift.join("; ")));
+        }
+        Ok(found)
+    }
+}
+
+impl ResourceAgent for Zpool {
+    const SPEC: AgentSpec = SPEC;
+
+    fn from_params(params: &Params) -> Result<Self, OcfError> {
+        Ok(Zpool {
+            cfg: Config::from_params(params)?,
+            fs: Fs::default(),
+            zfs: Box::new(RealZfs),
+        })
+    }
+
+    fn validate_local(&self, _ctx: &Ctx) -> Result<(), OcfError> {
+        if !sysfs::zfs_module_loaded(&self.fs) {
+            return Err(OcfError::installed("the zfs kernel module is not loaded"));
+        }
+        if sysfs::hostid(&self.fs) == 0 {
+            return Err(OcfError::installed(
+                "this node's hostid is 0 (run zgenhostid)",
+            ));
+        }
+        libocf::command::resolve("zpool")
+            .map_err(|_| OcfError::installed("zpool is not installed"))?;
+        Ok(())
+    }
+
+    fn start(&self, ctx: &Ctx) -> Result<Started, OcfError> {
+        self.do_start(ctx)
+    }
+
+    fn stop(&self, ctx: &Ctx) -> Result<Stopped, OcfError> {
+        self.do_stop(ctx)
+    }
+
+    fn monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
+        self.do_monitor(ctx)
+    }
+}

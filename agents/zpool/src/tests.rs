@@ -1,0 +1,345 @@
+//! Whole-action tests: start, stop and monitor against a temporary /proc+/sys tree and recorded
+//! ZFS output (see tests/fixtures/README.md).
+
+use std::time::Duration;
+
+use libocf::env::OcfEnv;
+use libocf::{Action, Ctx, Health, OcfStatus, Params, ResourceAgent, Started, Stopped};
+
+use crate::agent::Zpool;
+use crate::config::{Config, SPEC};
+use crate::sysfs::Fs;
+use crate::tools::fake::Script;
+
+struct Node {
+    dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// A node with the zfs module loaded and a hostid.
+    fn ready() -> Node {
+        let n = Node {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        n.write("/etc/hostid", &[0x01, 0x1c, 0x2b, 0x3a]);
+        for (p, v) in [
+            ("zfs_multihost_interval", "1000"),
+            ("zfs_multihost_import_intervals", "20"),
+            ("zfs_multihost_fail_intervals", "10"),
+        ] {
+            n.write(&format!("/sys/module/zfs/parameters/{p}"), v.as_bytes());
+        }
+        n
+    }
+    fn fs(&self) -> Fs {
+        Fs::rooted(self.dir.path())
+    }
+    fn write(&self, p: &str, content: &[u8]) {
+        let path = self.fs().path(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    fn imported(&self, state: &str) {
+        self.write(
+            "/proc/spl/kstat/zfs/labpool/state",
+            format!("{state}\n").as_bytes(),
+        );
+    }
+    fn agent(&self, params: &[(&str, &str)], script: Script) -> Zpool {
+        let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
+        vars.extend(
+            params
+                .iter()
+                .map(|(k, v)| (format!("OCF_RESKEY_{k}"), (*v).to_owned())),
+        );
+        Zpool {
+            cfg: Config::from_params(&Params::parse(&SPEC, vars).unwrap()).unwrap(),
+            fs: self.fs(),
+            zfs: Box::new(script),
+        }
+    }
+}
+
+fn ctx(action: Action, timeout_s: u64, level: u32) -> Ctx {
+    Ctx::new(
+        &SPEC,
+        action,
+        OcfEnv {
+            timeout: Some(Duration::from_secs(timeout_s)),
+            interval: Duration::from_secs(10),
+            check_level: level,
+            ..OcfEnv::default()
+        },
+    )
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode -r labpool";
+
+#[test]
+fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
+    let node = Node::ready();
+    node.write("/dev/zvol/labpool/vol1", b"");
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+        .ok(LIST, &fixture("zfs-list-after-import.txt"))
+        .ok("zfs load-key labpool/secret", "")
+        .ok("zfs mount labpool", "")
+        .ok("zfs mount labpool/data", "")
+        .ok("zfs mount labpool/secret", "");
+    let a = node.agent(&[], z);
+    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+}
+
+#[test]
+fn start_of_an_imported_pool_only_checks_datasets() {
+    let node = Node::ready();
+    node.imported("ONLINE");
+    let z = Script::new().ok(
+        LIST,
+        "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\n",
+    );
+    let a = node.agent(&[], z);
+    assert_eq!(
+        a.start(&ctx(Action::Start, 120, 0)),
+        Ok(Started::AlreadyRunning)
+    );
+}
+
+#[test]
+fn hostid_zero_is_refused_before_any_zfs_command() {
+    let node = Node::ready();
+    node.write("/etc/hostid", &[0, 0, 0, 0]);
+    let a = node.agent(&[], Script::new());
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled);
+    assert!(e.reason.contains("hostid is 0"), "{}", e.reason);
+}
+
+#[test]
+fn missing_module_is_not_installed() {
+    let node = Node::ready();
+    std::fs::remove_dir_all(node.fs().path("/sys/module/zfs")).unwrap();
+    let a = node.agent(
+        &[],
+        Script::new().fail("modprobe zfs", "modprobe: FATAL: Module zfs not found"),
+    );
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled);
+}
+
+#[test]
+fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
+    let node = Node::ready();
+    let a = node.agent(&[], Script::new());
+    let e = a.start(&ctx(Action::Start, 20, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrConfigured);
+    assert!(
+        e.reason.contains("activity checks) needs 55.0 s"),
+        "{}",
+        e.reason
+    );
+    assert!(e.reason.contains("at least 60 s"), "{}", e.reason);
+    // a tuning that fits is applied and accepted
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+        .ok(LIST, "");
+    let a = node.agent(
+        &[
+            ("multihost_interval", "200"),
+            ("multihost_import_intervals", "10"),
+            ("multihost_fail_intervals", "5"),
+        ],
+        z,
+    );
+    assert_eq!(a.start(&ctx(Action::Start, 20, 0)), Ok(Started::Started));
+    assert_eq!(
+        node.fs()
+            .read("/sys/module/zfs/parameters/zfs_multihost_interval")
+            .unwrap(),
+        "200\n"
+    );
+}
+
+#[test]
+fn a_pool_without_multihost_is_exported_again_unless_allowed() {
+    let node = Node::ready();
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "off\n")
+        .ok("zpool export labpool", "");
+    let a = node.agent(&[], z);
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrConfigured);
+    assert!(
+        e.reason.contains("multihost=off") && e.reason.contains("exported it again"),
+        "{}",
+        e.reason
+    );
+
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "off\n")
+        .ok(LIST, "");
+    let a = node.agent(&[("allow_no_multihost", "true")], z);
+    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+}
+
+#[test]
+fn a_key_that_cannot_load_fails_start_clearly() {
+    let node = Node::ready();
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+        .ok(LIST, &fixture("zfs-list-after-import.txt"))
+        .fail(
+            "zfs load-key labpool/secret",
+            "Key load error: Failed to open key material file: No such file or directory\n",
+        );
+    let a = node.agent(&[], z);
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrGeneric);
+    assert!(
+        e.reason
+            .starts_with("cannot load the key of labpool/secret"),
+        "{}",
+        e.reason
+    );
+    assert!(e.reason.contains("No such file"), "{}", e.reason);
+}
+
+#[test]
+fn missing_zvol_nodes_fail_after_the_wait() {
+    let node = Node::ready();
+    let z = Script::new()
+        .ok("zpool import -N -o cachefile=none labpool", "")
+        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+        .ok(LIST, "labpool/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\n");
+    let a = node.agent(&[("zvol_wait", "1")], z);
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert!(e.reason.contains("/dev/zvol/labpool/vol1"), "{}", e.reason);
+}
+
+#[test]
+fn stop_is_idempotent_and_exports() {
+    let node = Node::ready();
+    let a = node.agent(&[], Script::new());
+    assert_eq!(
+        a.stop(&ctx(Action::Stop, 60, 0)),
+        Ok(Stopped::AlreadyStopped)
+    );
+    node.imported("ONLINE");
+    let a = node.agent(&[], Script::new().ok("zpool export labpool", ""));
+    assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
+}
+
+#[test]
+fn a_suspended_pool_fails_stop_without_running_zfs() {
+    let node = Node::ready();
+    node.imported("SUSPENDED");
+    let a = node.agent(&[], Script::new());
+    let e = a.stop(&ctx(Action::Stop, 60, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrGeneric);
+    assert!(
+        e.reason.contains("SUSPENDED") && e.reason.contains("fenced"),
+        "{}",
+        e.reason
+    );
+}
+
+#[test]
+fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
+    let node = Node::ready();
+    node.imported("ONLINE");
+    node.write(
+        "/proc/self/mountinfo",
+        b"90 22 0:50 / /labpool rw - zfs labpool rw\n",
+    );
+    node.write("/proc/4242/comm", b"sleeper\n");
+    std::fs::create_dir_all(node.fs().path("/proc/4242/fd")).unwrap();
+    std::os::unix::fs::symlink("/labpool/held.txt", node.fs().path("/proc/4242/fd/3")).unwrap();
+    let busy =
+        "cannot unmount '/labpool': pool or dataset is busy\ncannot export 'labpool': pool is busy\n";
+    let a = node.agent(&[], Script::new().fail("zpool export labpool", busy));
+    let e = a.stop(&ctx(Action::Stop, 60, 0)).unwrap_err();
+    assert!(
+        e.reason
+            .contains("process 4242 (sleeper) has /labpool/held.txt open"),
+        "{}",
+        e.reason
+    );
+    assert!(e.reason.contains("kill_holders=true"), "{}", e.reason);
+    // with kill_holders: the (fake) pid is gone once signalled (no /proc/4242/stat), export -f
+    let z = Script::new()
+        .fail("zpool export labpool", busy)
+        .ok("zpool export -f labpool", "");
+    let a = node.agent(&[("kill_holders", "true")], z);
+    assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
+}
+
+#[test]
+fn monitor_reads_kstat_and_goes_deeper_on_request() {
+    let node = Node::ready();
+    let a = node.agent(&[], Script::new());
+    assert!(matches!(
+        a.monitor(&ctx(Action::Monitor, 20, 0)),
+        Ok(Health::Stopped(_))
+    ));
+    node.imported("ONLINE");
+    assert_eq!(a.monitor(&ctx(Action::Monitor, 20, 0)), Ok(Health::Running));
+    node.imported("DEGRADED");
+    assert!(matches!(
+        a.monitor(&ctx(Action::Monitor, 20, 0)),
+        Ok(Health::Degraded(_))
+    ));
+    node.imported("FAULTED");
+    assert_eq!(
+        a.monitor(&ctx(Action::Monitor, 20, 0)).unwrap_err().status,
+        OcfStatus::ErrGeneric
+    );
+
+    node.imported("ONLINE");
+    let z = Script::new().ok(
+        "zpool status -p labpool",
+        &fixture("zpool-status-errors.txt"),
+    );
+    let a = node.agent(&[], z);
+    assert!(
+        matches!(a.monitor(&ctx(Action::Monitor, 20, 10)), Ok(Health::Degraded(r)) if r.contains("vdb 0/0/12"))
+    );
+
+    let z = Script::new()
+        .ok(
+            "zpool status -p labpool",
+            &fixture("zpool-status-clean.txt"),
+        )
+        .ok(LIST, &fixture("zfs-list-after-import.txt"));
+    let a = node.agent(&[], z);
+    let e = a.monitor(&ctx(Action::Monitor, 20, 20)).unwrap_err();
+    assert!(
+        e.reason
+            .contains("not mounted: labpool, labpool/data, labpool/secret"),
+        "{}",
+        e.reason
+    );
+}
+
+#[test]
+fn monitor_reports_drifted_tuning_as_degraded() {
+    let node = Node::ready();
+    node.imported("ONLINE");
+    let a = node.agent(&[("multihost_interval", "500")], Script::new());
+    match a.monitor(&ctx(Action::Monitor, 20, 0)) {
+        Ok(Health::Degraded(r)) => assert!(r.contains("zfs_multihost_interval is 1000"), "{r}"),
+        other => panic!("{other:?}"),
+    }
+}
