@@ -20,20 +20,8 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
-cat > "$DIR/chassis" <<'SH'
-#!/bin/sh
-dir=$1; shift
-pidf=$dir/machine.pid
-alive() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
-on() { alive || { setsid sleep 1000017 </dev/null >/dev/null 2>&1 & echo $! > "$pidf"; }; }
-off() { if alive; then kill "$(cat "$pidf")"; fi; rm -f "$pidf"; }
-op=$1; shift
-case "$op" in
-get) for w in "$@"; do [ "$w" = power ] && { if alive; then echo power:1; else echo power:0; fi; }; done ;;
-set) while [ $# -ge 2 ]; do case "$1" in power) if [ "$2" = 1 ]; then on; else off; fi;; reset) off; on;; shutdown) off;; esac; shift 2; done ;;
-esac
-exit 0
-SH
+# The chassis control program the host tests use (power = whether a process lives).
+cp "$(dirname "$0")/../tests/host/tests/fence_support/chassis.sh" "$DIR/chassis"
 chmod +x "$DIR/chassis"
 mkdir "$DIR/state"
 cat > "$DIR/lan.conf" <<EOF2

@@ -93,15 +93,8 @@ pub fn parse_status(out: &str) -> ErrorCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::fixture;
     use libocf::OcfStatus;
-
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!(
-            "{}/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
 
     #[test]
     fn states_map_to_ocf() {

@@ -302,15 +302,8 @@ pub fn uberblocks_multihost(zdb: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::fixture;
     use crate::tools::fake::Script;
-
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!(
-            "{}/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
 
     const IMPORT: &str = "zpool import -N -o cachefile=none tank";
     const FORCE: &str = "zpool import -N -o cachefile=none -f tank";

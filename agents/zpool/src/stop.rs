@@ -35,25 +35,38 @@ pub fn pool_mounts(fs: &Fs, pool: &str) -> Vec<String> {
     out
 }
 
-/// Undo mountinfo's octal escapes (`\040` for a space).
+/// Undo mountinfo's octal escapes (`\040` for a space); a sequence above `\377` is no byte and
+/// stays as it is.
 fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+    while let Some(&c) = b.get(i) {
+        if let Some(n) = (c == b'\\')
+            .then(|| b.get(i + 1..i + 4))
+            .flatten()
+            .and_then(octal_byte)
         {
-            let n = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(n);
             i += 4;
         } else {
-            out.push(b[i]);
+            out.push(c);
             i += 1;
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Three octal digits as one byte (`None` if not octal digits or above 255).
+fn octal_byte(d: &[u8]) -> Option<u8> {
+    d.iter()
+        .try_fold(0u32, |n, c| {
+            (b'0'..=b'7')
+                .contains(c)
+                .then(|| n * 8 + u32::from(c - b'0'))
+        })
+        .filter(|_| d.len() == 3)
+        .and_then(|n| u8::try_from(n).ok())
 }
 
 /// Every node under `/dev/zvol/<pool>` (volumes nest like datasets).
@@ -222,5 +235,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pool_mounts(&fs, "tank"), ["/tank", "/tank/my data"]);
+    }
+
+    #[test]
+    fn mountinfo_escapes_above_a_byte_stay_literal() {
+        assert_eq!(unescape("/a\\040b"), "/a b");
+        assert_eq!(unescape("/a\\134b"), "/a\\b");
+        assert_eq!(unescape("/a\\777b"), "/a\\777b");
+        assert_eq!(unescape("/a\\40"), "/a\\40");
     }
 }

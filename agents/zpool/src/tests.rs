@@ -73,7 +73,8 @@ fn ctx(action: Action, timeout_s: u64, level: u32) -> Ctx {
     )
 }
 
-fn fixture(name: &str) -> String {
+/// A recorded real output from `tests/fixtures/`.
+pub(crate) fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")

@@ -3,24 +3,10 @@
 
 use std::fmt::Write as _;
 
+use libocf::metadata::xml_escape as escape;
+
 use crate::action::FenceAction;
 use crate::spec::{AgentSpec, Kind, Param};
-
-/// Escape text for XML attributes and elements.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn parameter(out: &mut String, p: &Param, name: &str, required: bool, extra: &str) {
     let _ = writeln!(
