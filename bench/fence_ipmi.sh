@@ -20,26 +20,15 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
-# The chassis control program the host tests use (power = whether a process lives).
-cp "$(dirname "$0")/../tests/host/tests/fence_support/chassis.sh" "$DIR/chassis"
+# The BMC the host tests use: chassis control program (power = whether a process lives), LAN
+# configuration and emulator commands.
+SUPPORT="$(dirname "$0")/../tests/host/tests/fence_support"
+cp "$SUPPORT/chassis.sh" "$DIR/chassis"
 chmod +x "$DIR/chassis"
 mkdir "$DIR/state"
-cat > "$DIR/lan.conf" <<EOF2
-name "fencebench"
-set_working_mc 0x20
-  startlan 1
-    addr 127.0.0.1 $PORT
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid a123456789abcdefa123456789abcdef
-  endlan
-  chassis_control "$DIR/chassis $DIR"
-  user 2 true "admin" "bench-pw" admin 10 none md2 md5 straight
-EOF2
-printf 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n' > "$DIR/bmc.emu"
+sed -e "s|@PORT@|$PORT|" -e "s|@BMC_KEY_LINE@||" -e "s|@CHASSIS@|$DIR/chassis|" -e "s|@DIR@|$DIR|" \
+    -e "s|@USER@|admin|" -e "s|@PASSWORD@|bench-pw|" "$SUPPORT/lan.conf.in" > "$DIR/lan.conf"
+cp "$SUPPORT/bmc.emu" "$DIR/bmc.emu"
 /usr/bin/ipmi_sim -c "$DIR/lan.conf" -f "$DIR/bmc.emu" -s "$DIR/state" -n </dev/null >/dev/null 2>&1 &
 SIM=$!
 sleep 1

@@ -27,6 +27,10 @@ pub fn need(path: &str) {
 /// 0|1` kills or starts it; `set reset 1` restarts it. Its PID is in `<dir>/machine.pid`.
 /// (Shared with bench/fence_ipmi.sh.)
 const CHASSIS: &str = include_str!("chassis.sh");
+/// ipmi_sim's LAN configuration, shared with bench/fence_ipmi.sh (placeholders `@NAME@`).
+const LAN_CONF: &str = include_str!("lan.conf.in");
+/// ipmi_sim's emulator commands (a BMC at 0x20), shared with bench/fence_ipmi.sh.
+const BMC_EMU: &str = include_str!("bmc.emu");
 
 /// A running ipmi_sim, stopped (with its machine process) on drop.
 #[derive(Debug)]
@@ -77,33 +81,15 @@ impl IpmiSim {
         let chassis = d.join("chassis");
         std::fs::write(&chassis, CHASSIS).unwrap();
         std::fs::set_permissions(&chassis, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(
-            d.join("lan.conf"),
-            format!(
-                r#"name "fencebmc"
-set_working_mc 0x20
-  startlan 1
-    addr 127.0.0.1 {port}
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid a123456789abcdefa123456789abcdef
-{key_line}  endlan
-  chassis_control "{} {}"
-  user 2 true "{USER}" "{PASSWORD}" admin 10 none md2 md5 straight
-"#,
-                chassis.display(),
-                d.display()
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            d.join("bmc.emu"),
-            "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n",
-        )
-        .unwrap();
+        let lan_conf = LAN_CONF
+            .replace("@PORT@", &port.to_string())
+            .replace("@BMC_KEY_LINE@", &key_line)
+            .replace("@CHASSIS@", &chassis.display().to_string())
+            .replace("@DIR@", &d.display().to_string())
+            .replace("@USER@", USER)
+            .replace("@PASSWORD@", PASSWORD);
+        std::fs::write(d.join("lan.conf"), lan_conf).unwrap();
+        std::fs::write(d.join("bmc.emu"), BMC_EMU).unwrap();
         let child = command_in(netns, "/usr/bin/ipmi_sim")
             .arg("-c")
             .arg(d.join("lan.conf"))
