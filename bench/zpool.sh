@@ -1,6 +1,7 @@
 #!/bin/bash
 # heartbeat/ZFS vs ocf:hasan:zpool on the same multihost pool in the same lab run (tests/lab):
-# monitor wall time and processes forked, start and stop times; prints the ratios.
+# monitor wall time and processes forked, start and stop times; prints the ratios, and the phase
+# split of hasan's start and stop (the "phase NAME: S s" lines it logs).
 # Uses the running lab $LAB_NAME (default "zpool-bench"); if none runs, brings one up (image from the
 # cache) and tears it down at the end. ROUNDS (default 5) start/stop cycles, MONITORS (default 20).
 set -euo pipefail
@@ -28,14 +29,15 @@ export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=bench OCF_RESKEY_pool=labpool
 export OCF_RESKEY_CRM_meta_timeout=120000
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 start_ms=0 stop_ms=0 mon_ms=0
+: > /tmp/bench.phases
 for _ in $(seq "$rounds"); do
-  t=$(ms); "$agent" start 2>/dev/null; start_ms=$((start_ms + $(ms) - t))
+  t=$(ms); "$agent" start 2>>/tmp/bench.phases; start_ms=$((start_ms + $(ms) - t))
   export OCF_RESKEY_CRM_meta_interval=10000
   t=$(ms)
   for _ in $(seq "$monitors"); do "$agent" monitor 2>/dev/null; done
   mon_ms=$((mon_ms + $(ms) - t))
   unset OCF_RESKEY_CRM_meta_interval
-  t=$(ms); "$agent" stop 2>/dev/null; stop_ms=$((stop_ms + $(ms) - t))
+  t=$(ms); "$agent" stop 2>>/tmp/bench.phases; stop_ms=$((stop_ms + $(ms) - t))
 done
 "$agent" start 2>/dev/null
 export OCF_RESKEY_CRM_meta_interval=10000
@@ -45,6 +47,11 @@ unset OCF_RESKEY_CRM_meta_interval
 "$agent" stop 2>/dev/null
 rm -f /tmp/bench.strace
 echo "$((start_ms / rounds)) $((stop_ms / rounds)) $((mon_ms * 1000 / (rounds * monitors))) $forks"
+# mean ms per phase over the rounds, in the order first seen
+grep -o 'phase [a-z]*: [0-9.]* s' /tmp/bench.phases | awk -v r="$rounds" '
+  { n = $2; sub(":", "", n); if (!(n in ms)) order[++k] = n; ms[n] += $3 * 1000 }
+  END { for (i = 1; i <= k; i++) printf "%s %d ", order[i], ms[order[i]] / r; print "" }'
+rm -f /tmp/bench.phases
 GUEST
 "$LAB" copy node1 "$guest" /usr/local/bin/zpool-bench 0755 >/dev/null
 rm -f "$guest"
@@ -53,8 +60,9 @@ declare -A R
 for a in heartbeat/ZFS hasan/zpool; do
   R[$a]=$("$LAB" exec -t 1200 node1 "zpool-bench /usr/lib/ocf/resource.d/$a $ROUNDS $MONITORS")
 done
-read -r hs ht hm hf <<<"${R[heartbeat/ZFS]}"
-read -r zs zt zm zf <<<"${R[hasan/zpool]}"
+read -r hs ht hm hf <<<"$(head -1 <<<"${R[heartbeat/ZFS]}")"
+read -r zs zt zm zf <<<"$(head -1 <<<"${R[hasan/zpool]}")"
+phases=$(sed -n 2p <<<"${R[hasan/zpool]}")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.1f", a / b }'; }
 printf '\nbench zpool (lab %s, node1, pool labpool on the shared disk, %d cycles, %d monitors each)\n' \
   "$LAB_NAME" "$ROUNDS" "$MONITORS"
@@ -63,4 +71,7 @@ printf '%-26s %14s %14s %10s\n' "start (ms)" "$hs" "$zs" "$(ratio "$hs" "$zs")"
 printf '%-26s %14s %14s %10s\n' "stop (ms)" "$ht" "$zt" "$(ratio "$ht" "$zt")"
 printf '%-26s %14s %14s %10s\n' "monitor (µs)" "$hm" "$zm" "$(ratio "$hm" "$zm")"
 printf '%-26s %14s %14s %10s\n' "processes per monitor" "$hf" "$zf" "$(ratio "$hf" "$zf")"
+printf '\nhasan/zpool phases, mean ms per start/stop (the export phase counts in both):\n'
+set -- $phases
+while [ $# -ge 2 ]; do printf '  %-12s %8s\n' "$1" "$2"; shift 2; done
 [ "$own_lab" -eq 1 ] || echo "(lab $LAB_NAME left running)"

@@ -57,11 +57,12 @@ impl Zpool {
             if !counts.clean() {
                 found = Health::Degraded(counts.describe(pool));
             }
+            self.warn_failmode(ctx);
         }
         if ctx.check_level() >= 20 {
             let ds = datasets::list(self.zfs.as_ref(), pool, ctx.budget.deadline())
                 .map_err(|e| monitor_tool_error("zfs list", e))?;
-            let missing = datasets::unmounted(&ds);
+            let missing = datasets::unmounted(&ds, self.cfg.load_keys);
             if !missing.is_empty() {
                 return Err(OcfError::generic(format!(
                     "pool {pool}: dataset(s) with canmount=on not mounted: {}",
@@ -74,6 +75,21 @@ impl Zpool {
             found = Health::Degraded(format!("multihost tuning drifted: {}", drift.join("; ")));
         }
         Ok(found)
+    }
+}
+
+impl Zpool {
+    /// failmode=continue hides a multihost suspension from the kstat monitor reads: say so.
+    fn warn_failmode(&self, ctx: &Ctx) {
+        let pool = &self.cfg.pool;
+        let failmode = self.zfs.run(
+            Tool::Zpool,
+            &args(&["get", "-H", "-p", "-o", "value", "failmode", pool]),
+            ctx.budget.deadline(),
+        );
+        if failmode.is_ok_and(|v| v.trim() == "continue") {
+            tracing::warn!("{}", crate::start::failmode_warning(pool));
+        }
     }
 }
 

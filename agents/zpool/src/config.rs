@@ -40,9 +40,10 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("importargs", "Extra zpool import arguments").long(
         "Extra arguments for zpool import, split with shell quoting rules but never run by a \
 shell, e.g. \"-d /dev/disk/by-path -d /dev/disk/by-partlabel\". Accepted: -d DIR, -c CACHEFILE, \
--R ROOT, -o PROP=VALUE, -m, -s, -N (ignored: datasets are mounted by the agent), -f (ignored: \
-see importforce). Refused, because they defeat the import policy: -F -X -T -n (rewind), -D, -a, \
--l (keys are the agent's), -t, --rewind-to-checkpoint, -o cachefile=… and -o multihost=….",
+-R ROOT, -o PROP=VALUE, -s, -N (ignored: datasets are mounted by the agent), -f (ignored: \
+see importforce), -o cachefile=none (the agent's own). Refused, because they defeat the import \
+policy or lose data: -F -X -T -n (rewind), -m (drops acknowledged synchronous writes), -D, -a, \
+-l (keys are the agent's), -t, --rewind-to-checkpoint, other -o cachefile=… and -o multihost=….",
     ),
     ParamSpec::boolean("importforce", "Allow -f after a crash of the other host")
         .default("true")
@@ -54,18 +55,22 @@ is still writing. With a pool without multihost it permits -f only together with
 allow_no_multihost=true. When false, -f is never used: after a crash of the other node the \
 import fails until an operator acts.",
         ),
+    ParamSpec::string("pool_guid", "The pool's guid (optional)").long(
+        "When set (zpool get guid POOL), start imports the pool by this guid, ignores labels of \
+other pools with the same name, and accepts an already imported pool only if it is this one.",
+    ),
     ParamSpec::boolean(
         "single_activity_check",
         "After a crash, force at once (one activity check)",
     )
-    .default("false")
+    .default("true")
     .long(
-        "After a crash of the other node, the plain import first spends a whole multihost \
-activity check only to learn that the pool was left imported, then -f spends a second one (about \
-2 × 25 s with the default module parameters). When true (and importforce=true), start first reads \
-the pool's labels with zdb: if they show it left imported by another hostid with multihost=on, it \
-imports with -f directly, whose activity check still refuses the pool if that host is alive. \
-One check instead of two; a pool that was exported, or has multihost=off, takes the normal path.",
+        "Start reads the pool's labels (zdb) before importing. When their current uberblock \
+shows the pool left imported by another hostid with multihost=on, true (the default, with \
+importforce=true) imports with -f at once: the activity check of that import still refuses the \
+pool if that host is alive, so a crash failover waits one check. false keeps the two-step path: \
+a plain import that spends a whole check only to learn the pool was left imported, then -f with \
+a second one.",
     ),
     ParamSpec::boolean("allow_no_multihost", "Accept a pool with multihost=off")
         .default("false")
@@ -75,6 +80,16 @@ again): without multihost nothing stops two nodes importing the pool at once, wh
 Set true only if fencing alone is trusted to prevent that; a loud warning is logged on every \
 start.",
         ),
+    ParamSpec::boolean(
+        "allow_failmode_continue",
+        "Accept a pool with failmode=continue",
+    )
+    .default("false")
+    .long(
+        "With failmode=continue ZFS reports a pool suspended by multihost as ONLINE, so monitor \
+cannot see the suspension; start refuses such a pool (and exports it again) unless this is true, \
+and monitor then logs a warning at depth 10 and above.",
+    ),
     ParamSpec::boolean("load_keys", "Load encryption keys at start")
         .default("true")
         .long(
@@ -152,6 +167,10 @@ pub struct Config {
     pub allow_no_multihost: bool,
     /// `single_activity_check`.
     pub single_activity_check: bool,
+    /// `pool_guid`.
+    pub pool_guid: Option<u64>,
+    /// `allow_failmode_continue`.
+    pub allow_failmode_continue: bool,
     /// `load_keys`.
     pub load_keys: bool,
     /// `zvol_wait`.
@@ -221,6 +240,16 @@ impl Config {
             importargs,
             allow_no_multihost: p.flag("allow_no_multihost"),
             single_activity_check: p.flag("single_activity_check"),
+            pool_guid: match p.str("pool_guid").map(str::trim).filter(|g| !g.is_empty()) {
+                None => None,
+                Some(g) => Some(g.parse::<u64>().ok().filter(|g| *g != 0).ok_or_else(|| {
+                    OcfError::configured(format!(
+                        "parameter pool_guid: {g:?} is not a pool guid (a decimal number, as \
+                         zpool get -H -p -o value guid prints it)"
+                    ))
+                })?),
+            },
+            allow_failmode_continue: p.flag("allow_failmode_continue"),
             load_keys: p.flag("load_keys"),
             zvol_wait: secs(p, "zvol_wait", 30),
             export_timeout: secs(p, "export_timeout", 30),

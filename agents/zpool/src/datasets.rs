@@ -6,8 +6,11 @@ use std::time::Instant;
 use crate::tools::{Tool, ToolError, Zfs};
 
 /// The columns asked of `zfs list`, in order.
-pub const COLUMNS: &str =
-    "name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode";
+pub const COLUMNS: &str = "name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,\
+keystatus,volmode,sharenfs,sharesmb";
+
+/// How many columns [`COLUMNS`] names.
+const NCOLUMNS: usize = 11;
 
 /// One file system or volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +33,10 @@ pub struct Dataset {
     pub keystatus: String,
     /// For volumes: `default`, `full`, `geom`, `dev`, `none`.
     pub volmode: String,
+    /// `sharenfs`: `off`, `on` or export options.
+    pub sharenfs: String,
+    /// `sharesmb`: `off`, `on` or share options.
+    pub sharesmb: String,
 }
 
 impl Dataset {
@@ -43,6 +50,15 @@ impl Dataset {
         self.kind == "filesystem" && self.canmount == "on" && self.mountpoint.starts_with('/')
     }
 
+    /// True if `sharenfs` or `sharesmb` asks for a share (what `zpool import` without `-N`
+    /// shares after mounting).
+    pub fn shared(&self) -> bool {
+        self.kind == "filesystem"
+            && [&self.sharenfs, &self.sharesmb]
+                .iter()
+                .any(|p| !p.is_empty() && p.as_str() != "off" && p.as_str() != "-")
+    }
+
     /// True if this is the root of its own encryption.
     pub fn is_encryption_root(&self) -> bool {
         self.encryption_root == self.name
@@ -54,7 +70,7 @@ pub fn parse(out: &str) -> Vec<Dataset> {
     out.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 9 {
+            if f.len() != NCOLUMNS {
                 return None;
             }
             Some(Dataset {
@@ -67,6 +83,8 @@ pub fn parse(out: &str) -> Vec<Dataset> {
                 keylocation: f[6].to_owned(),
                 keystatus: f[7].to_owned(),
                 volmode: f[8].to_owned(),
+                sharenfs: f[9].to_owned(),
+                sharesmb: f[10].to_owned(),
             })
         })
         .collect()
@@ -132,10 +150,21 @@ pub fn zvol_nodes(ds: &[Dataset]) -> Vec<String> {
         .collect()
 }
 
-/// File systems that should be mounted and are not (monitor depth 20).
-pub fn unmounted(ds: &[Dataset]) -> Vec<&str> {
+/// Mounted file systems to share over NFS or SMB once mounted, parents first.
+pub fn to_share(ds: &[Dataset]) -> Vec<&Dataset> {
+    let mut v: Vec<&Dataset> = ds
+        .iter()
+        .filter(|d| d.shared() && d.should_be_mounted() && !d.locked())
+        .collect();
+    v.sort_by_key(|d| (d.mountpoint.matches('/').count(), d.mountpoint.clone()));
+    v
+}
+
+/// File systems that should be mounted and are not (monitor depth 20). With `keys_loaded`
+/// false (`load_keys=false`) a locked dataset is locked on purpose and not counted.
+pub fn unmounted(ds: &[Dataset], keys_loaded: bool) -> Vec<&str> {
     ds.iter()
-        .filter(|d| d.should_be_mounted() && !d.mounted)
+        .filter(|d| d.should_be_mounted() && !d.mounted && (keys_loaded || !d.locked()))
         .map(|d| d.name.as_str())
         .collect()
 }
@@ -188,9 +217,18 @@ mod tests {
         let m: Vec<&str> = to_mount(&ds).iter().map(|d| d.name.as_str()).collect();
         assert_eq!(m, ["labpool", "labpool/data"]);
         assert_eq!(
-            unmounted(&ds),
+            unmounted(&ds, true),
             ["labpool", "labpool/data", "labpool/secret"]
         );
+        // load_keys=false: the locked dataset is locked on purpose
+        assert_eq!(unmounted(&ds, false), ["labpool", "labpool/data"]);
         assert_eq!(zvol_nodes(&ds), ["/dev/zvol/labpool/vol1"]);
+    }
+
+    #[test]
+    fn shares_are_what_sharenfs_and_sharesmb_ask_for() {
+        let ds = fixture();
+        let s: Vec<&str> = to_share(&ds).iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(s, ["labpool/data"]);
     }
 }

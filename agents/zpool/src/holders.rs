@@ -1,8 +1,11 @@
 //! Who keeps a pool busy: processes (cwd, root, open files, mapped files) under its mountpoints
-//! or on its zvols, NFS exports of its paths, LIO backstores on its zvols — read from /proc,
-//! /var/lib/nfs and configfs.
+//! or on its zvols, swap and file systems on its zvols, block devices stacked on them (device
+//! mapper, md, loop), NFS exports of its paths, LIO backstores on its zvols — read from /proc,
+//! /sys, /var/lib/nfs and configfs, within a deadline.
 
 use std::fmt;
+use std::sync::mpsc;
+use std::time::Instant;
 
 use crate::sysfs::Fs;
 
@@ -20,6 +23,22 @@ pub enum Holder {
     },
     /// An NFS export of a path on the pool.
     NfsExport(String),
+    /// Swap on one of the pool's zvols.
+    Swap(String),
+    /// A file system mounted from one of the pool's zvols.
+    Mount {
+        /// The zvol device.
+        source: String,
+        /// Where it is mounted.
+        target: String,
+    },
+    /// A block device stacked on a zvol (device mapper, md) or backed by a pool file (loop).
+    Stacked {
+        /// `dm-0`, `md0`, `loop0`.
+        name: String,
+        /// The zvol or file under it.
+        on: String,
+    },
     /// A LIO backstore on one of the pool's zvols.
     LioBackstore {
         /// `iblock_0/lun1`
@@ -44,6 +63,9 @@ impl fmt::Display for Holder {
         match self {
             Holder::Process { pid, comm, why } => write!(f, "process {pid} ({comm}) {why}"),
             Holder::NfsExport(p) => write!(f, "NFS export {p}"),
+            Holder::Swap(d) => write!(f, "swap on {d}"),
+            Holder::Mount { source, target } => write!(f, "{source} mounted on {target}"),
+            Holder::Stacked { name, on } => write!(f, "block device {name} on {on}"),
             Holder::LioBackstore { name, device } => write!(f, "LIO backstore {name} on {device}"),
         }
     }
@@ -63,6 +85,26 @@ impl PoolFiles {
     pub fn covers(&self, path: &str) -> bool {
         let path = path.trim_end_matches(" (deleted)");
         self.mounts.iter().any(|m| under(path, m)) || self.devices.iter().any(|d| d == path)
+    }
+
+    /// True if `dev` is one of the pool's zvols or a partition of one (`/dev/zd0p1`).
+    pub fn covers_device(&self, dev: &str) -> bool {
+        self.devices.iter().any(|d| {
+            dev == d
+                || dev
+                    .strip_prefix(d.as_str())
+                    .and_then(|r| r.strip_prefix('p').or_else(|| r.strip_prefix("-part")))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+
+    /// The kernel names (`zd0`) of the pool's zvols.
+    fn zd_names(&self) -> Vec<&str> {
+        self.devices
+            .iter()
+            .filter_map(|d| d.strip_prefix("/dev/"))
+            .filter(|n| n.starts_with("zd") && !n.contains('/'))
+            .collect()
     }
 
     /// Add the zvol nodes and what they resolve to on this system.
@@ -91,9 +133,47 @@ pub fn under(path: &str, mount: &str) -> bool {
     path == m || path.strip_prefix(m).is_some_and(|r| r.starts_with('/'))
 }
 
-/// Every holder found, processes first. `self_pid` (the agent) is never reported.
-pub fn find(fs: &Fs, files: &PoolFiles, self_pid: i32) -> Vec<Holder> {
-    let mut out = Vec::new();
+/// What [`find`] found before its deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// The holders, processes first.
+    pub holders: Vec<Holder>,
+    /// False if the deadline cut the scan short (a read of /proc can block on a hung process).
+    pub complete: bool,
+}
+
+/// Every holder found by `deadline`; `self_pid` (the agent) is never reported. The scan runs in
+/// a thread of its own, so one blocking read cannot hold stop past the deadline.
+pub fn find(fs: &Fs, files: &PoolFiles, self_pid: i32, deadline: Instant) -> Found {
+    let (tx, rx) = mpsc::channel();
+    let (fs2, files2) = (fs.clone(), files.clone());
+    let scanner = std::thread::Builder::new()
+        .name("holders".into())
+        .spawn(move || {
+            scan(&fs2, &files2, self_pid, &mut |h| {
+                let _ = tx.send(Some(h));
+            });
+            let _ = tx.send(None);
+        });
+    let mut found = Found::default();
+    if scanner.is_err() {
+        return found;
+    }
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Some(h)) => found.holders.push(h),
+            Ok(None) => {
+                found.complete = true;
+                return found;
+            }
+            Err(_) => return found,
+        }
+    }
+}
+
+/// The scan itself: each holder is handed to `out` as soon as it is found.
+fn scan(fs: &Fs, files: &PoolFiles, self_pid: i32, out: &mut dyn FnMut(Holder)) {
     let mut pids: Vec<i32> = fs
         .list("/proc")
         .iter()
@@ -106,16 +186,71 @@ pub fn find(fs: &Fs, files: &PoolFiles, self_pid: i32) -> Vec<Holder> {
                 .read(&format!("/proc/{pid}/comm"))
                 .map(|s| s.trim().to_owned())
                 .unwrap_or_default();
-            out.push(Holder::Process { pid, comm, why });
+            out(Holder::Process { pid, comm, why });
         }
     }
+    for line in fs.read("/proc/swaps").unwrap_or_default().lines().skip(1) {
+        let dev = line.split_whitespace().next().unwrap_or_default();
+        if files.covers(dev) || files.covers_device(dev) {
+            out(Holder::Swap(dev.to_owned()));
+        }
+    }
+    for line in fs.read("/proc/self/mountinfo").unwrap_or_default().lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let source = right.split(' ').nth(1).unwrap_or_default();
+        if files.covers_device(source) {
+            out(Holder::Mount {
+                source: source.to_owned(),
+                target: left.split(' ').nth(4).unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    for zd in files.zd_names() {
+        let mut dirs = vec![format!("/sys/block/{zd}")];
+        dirs.extend(
+            fs.list(&format!("/sys/block/{zd}"))
+                .into_iter()
+                .filter(|p| p.starts_with(zd) && p.len() > zd.len())
+                .map(|p| format!("/sys/block/{zd}/{p}")),
+        );
+        for dir in dirs {
+            let mut names = fs.list(&format!("{dir}/holders"));
+            names.sort();
+            for name in names {
+                out(Holder::Stacked {
+                    name,
+                    on: format!("/dev/{}", dir.rsplit('/').next().unwrap_or(zd)),
+                });
+            }
+        }
+    }
+    let mut loops: Vec<String> = fs
+        .list("/sys/block")
+        .into_iter()
+        .filter(|n| n.starts_with("loop"))
+        .collect();
+    loops.sort();
+    for name in loops {
+        let backing = fs
+            .read(&format!("/sys/block/{name}/loop/backing_file"))
+            .unwrap_or_default();
+        let backing = backing.trim();
+        if !backing.is_empty() && files.covers(backing) {
+            out(Holder::Stacked {
+                name,
+                on: backing.to_owned(),
+            });
+        }
+    }
+    let mut seen = Vec::new();
     for line in fs.read("/var/lib/nfs/etab").unwrap_or_default().lines() {
         let path = line.split_whitespace().next().unwrap_or_default();
-        if !path.is_empty() && files.mounts.iter().any(|m| under(path, m)) {
-            let h = Holder::NfsExport(path.to_owned());
-            if !out.contains(&h) {
-                out.push(h);
-            }
+        if !path.is_empty() && files.mounts.iter().any(|m| under(path, m)) && !seen.contains(&path)
+        {
+            seen.push(path);
+            out(Holder::NfsExport(path.to_owned()));
         }
     }
     let core = "/sys/kernel/config/target/core";
@@ -128,14 +263,13 @@ pub fn find(fs: &Fs, files: &PoolFiles, self_pid: i32) -> Vec<Holder> {
             let dev = fs.read(&format!("{dir}/udev_path")).unwrap_or_default();
             let dev = dev.trim();
             if !dev.is_empty() && files.covers(dev) {
-                out.push(Holder::LioBackstore {
+                out(Holder::LioBackstore {
                     name: format!("{hba}/{store}"),
                     device: dev.to_owned(),
                 });
             }
         }
     }
-    out
 }
 
 fn process_hold(fs: &Fs, pid: i32, files: &PoolFiles) -> Option<String> {
@@ -233,10 +367,23 @@ mod tests {
             "{:?}",
             files.devices
         );
-        let found: Vec<String> = find(&fs, &files, 1)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        // swap, a file system and device mapper on the zvol, a loop device on a pool file
+        write(
+            "/proc/swaps",
+            "Filename\tType\tSize\tUsed\tPriority\n/dev/zd0\tpartition\t262140\t0\t-2\n/dev/vda3 partition 1 0 -3\n",
+        );
+        write(
+            "/proc/self/mountinfo",
+            "22 1 0:21 / / rw - ext4 /dev/vda rw\n95 22 230:1 / /mnt/x rw - ext4 /dev/zd0p1 rw\n",
+        );
+        mk("/sys/block/zd0/holders/dm-0");
+        mk("/sys/block/zd0/zd0p1/holders");
+        write("/sys/block/loop0/loop/backing_file", "/tank/data/disk.img\n");
+        write("/sys/block/loop1/loop/backing_file", "/srv/disk.img\n");
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        let result = find(&fs, &files, 1, deadline);
+        assert!(result.complete);
+        let found: Vec<String> = result.holders.iter().map(ToString::to_string).collect();
         assert_eq!(
             found,
             [
@@ -244,10 +391,17 @@ mod tests {
                 "process 200 (p200) has /tank/data/log.txt open",
                 "process 400 (p400) maps /tank/lib/libx.so",
                 "process 500 (p500) has /dev/zd0 open",
+                "swap on /dev/zd0",
+                "/dev/zd0p1 mounted on /mnt/x",
+                "block device dm-0 on /dev/zd0",
+                "block device loop0 on /tank/data/disk.img",
                 "NFS export /tank/data",
                 "LIO backstore iblock_0/lun1 on /dev/zvol/tank/vol1",
             ]
         );
-        assert!(find(&fs, &files, 100).iter().all(|h| h.pid() != Some(100)));
+        assert!(find(&fs, &files, 100, deadline)
+            .holders
+            .iter()
+            .all(|h| h.pid() != Some(100)));
     }
 }

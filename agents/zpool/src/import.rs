@@ -1,11 +1,15 @@
-//! The import policy: never `-f` first; read ZFS's refusal; force only when the pool was merely
-//! left imported by a host that is gone AND multihost's activity check protects the force.
+//! The import: the labels read once before it decide the path (see [`crate::decide`]); ZFS's
+//! refusals are classified; `-f` only when the current uberblock shows the pool left by another
+//! host with multihost on, so that ZFS's activity check protects the force.
 
 use std::time::Duration;
 
 use libocf::{Budget, OcfError};
 
+use crate::decide::{self, Allowed, Me, Plan};
 use crate::importargs::ImportArgs;
+use crate::labels::{self, LabelsProblem, PoolOnDisk};
+use crate::mmp::{self, MmpParams};
 use crate::tools::{Tool, ToolError, Zfs};
 
 /// What ZFS's refusal to import means.
@@ -58,24 +62,21 @@ pub enum Imported {
     Forced,
 }
 
-/// What start may do with `-f`.
+/// What start may do with `-f`, and who this node is.
 #[derive(Debug, Clone)]
 pub struct Policy<'a> {
     /// The pool.
     pub pool: &'a str,
+    /// `pool_guid`: import by this guid (the pool's identity), not by name.
+    pub guid: Option<u64>,
     /// Extra import arguments (already checked).
     pub args: &'a ImportArgs,
-    /// `importforce`: whether `-f` may be added at all.
-    pub force: bool,
-    /// `allow_no_multihost`: whether a pool without multihost may be forced.
-    pub allow_no_multihost: bool,
-    /// How long one MMP activity check plus the import may take.
-    pub mmp_wait: Duration,
-    /// `single_activity_check`: when the labels show the pool left imported by another host
-    /// with multihost on, go to `-f` at once (one activity check instead of two).
-    pub single_check: bool,
-    /// This node's hostid.
-    pub hostid: u32,
+    /// `importforce`, `single_activity_check`, `allow_no_multihost`.
+    pub allowed: Allowed,
+    /// This node's hostid and hostname.
+    pub me: Me<'a>,
+    /// This node's multihost module parameters.
+    pub local: MmpParams,
 }
 
 impl Policy<'_> {
@@ -90,7 +91,7 @@ impl Policy<'_> {
             a.push("-f".into());
         }
         a.extend(self.args.args().iter().cloned());
-        a.push(self.pool.to_owned());
+        a.push(self.guid.map_or_else(|| self.pool.to_owned(), |g| g.to_string()));
         a
     }
 }
@@ -122,21 +123,76 @@ fn refuse_active(pool: &str, e: &ToolError) -> OcfError {
     ))
 }
 
-/// Import the pool following the policy. Only `zpool import` is run; `-f` at most once.
-pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
-    let pool = p.pool;
-    if p.single_check && p.force {
-        let facts = disk_facts(zfs, budget, pool);
-        if let (Some(true), Some(other)) = (facts.multihost, facts.left_imported_by) {
-            if other != u64::from(p.hostid) {
-                tracing::info!(
-                    "the labels of pool {pool} show it left imported by hostid {other:08x} with \
-                     multihost=on (single_activity_check=true): skipping the plain import"
-                );
-                return forced(zfs, budget, p);
+/// How long reading the labels may take (`blkid`, then `zdb` per device), reserved by start.
+pub const LABEL_READ: Duration = Duration::from_secs(15);
+
+/// Read the pool's labels once: `blkid` finds the devices whose label names the pool, `zdb -l
+/// -uuuu` prints each one's labels and every uberblock (MMP slots included).
+pub fn read_labels(
+    zfs: &dyn Zfs,
+    budget: &Budget,
+    pool: &str,
+    guid: Option<u64>,
+) -> Result<PoolOnDisk, LabelsProblem> {
+    let until = budget.sub_deadline(LABEL_READ);
+    let devices = zfs
+        .run(
+            Tool::Blkid,
+            &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
+            until,
+        )
+        .unwrap_or_default();
+    let mut read = Vec::new();
+    for dev in devices
+        .lines()
+        .map(str::trim)
+        .filter(|d| d.starts_with('/'))
+    {
+        match zfs.run(Tool::Zdb, &crate::tools::args(&["-l", "-uuuu", dev]), until) {
+            Ok(out) => read.push(labels::parse(dev, &out)),
+            // zdb exits 1 when one of the four labels cannot be unpacked; what it printed of
+            // the others still counts
+            Err(ToolError::Failed { stderr, .. }) if stderr.contains("LABEL ") => {
+                read.push(labels::parse(dev, &stderr));
             }
+            Err(e) => tracing::warn!("cannot read the labels of {dev}: {e}"),
         }
     }
+    labels::current(&read, pool, guid)
+}
+
+/// Import the pool as its labels (read once, before) allow: a plain import for an exported
+/// pool or one this host left, `-f` at once for one left by another host with multihost on,
+/// the two-step path when the labels decide nothing, or a refusal.
+pub fn import(
+    zfs: &dyn Zfs,
+    budget: &Budget,
+    p: &Policy,
+    on_disk: &Result<PoolOnDisk, LabelsProblem>,
+) -> Result<Imported, OcfError> {
+    let pool = p.pool;
+    match decide::plan(pool, on_disk, p.me, p.allowed, &p.local)? {
+        Plan::ForceAfterCheck {
+            hostid,
+            hostname,
+            check,
+        } => {
+            tracing::info!(
+                "the current uberblock of pool {pool} shows it left imported by host \
+                 '{hostname}' (hostid {hostid:08x}) with multihost=on: importing with -f at once"
+            );
+            forced(zfs, budget, p, check)
+        }
+        Plan::Plain => plain(zfs, budget, p),
+        Plan::TwoStep(why) => {
+            tracing::info!("pool {pool}: {why}; plain import first");
+            plain(zfs, budget, p)
+        }
+    }
+}
+
+fn plain(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+    let pool = p.pool;
     let first = zfs.run(Tool::Zpool, &p.command(false), budget.deadline());
     let err = match first {
         Ok(_) => return Ok(Imported::Plain),
@@ -162,6 +218,8 @@ pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, Oc
     }
 }
 
+/// ZFS refused the plain import because another host used the pool last: read the labels
+/// again (they may have changed since) and force only what they show to be protected.
 fn force_import(
     zfs: &dyn Zfs,
     budget: &Budget,
@@ -169,45 +227,62 @@ fn force_import(
     refusal: &ToolError,
 ) -> Result<Imported, OcfError> {
     let pool = p.pool;
-    if !p.force {
+    if !p.allowed.force {
         return Err(OcfError::generic(format!(
             "pool {pool} was last used by another host and not exported; importforce=false \
              forbids zpool import -f. {}",
             zfs_says(refusal)
         )));
     }
-    match disk_facts(zfs, budget, pool).multihost {
-        Some(true) => {}
-        _ if p.allow_no_multihost => tracing::warn!(
-            "forcing the import of pool {pool} without multihost protection \
-             (allow_no_multihost=true): if the other host still has it imported, the pool \
-             will be corrupted"
-        ),
-        Some(false) => {
+    let on_disk = read_labels(zfs, budget, pool, p.guid);
+    let check = match &on_disk {
+        Ok(d) if d.multihost() => mmp::activity_check(&p.local, d.current.mmp.as_ref()),
+        _ if p.allowed.no_multihost => {
+            tracing::warn!(
+                "forcing the import of pool {pool} without multihost protection \
+                 (allow_no_multihost=true): if the other host still has it imported, the pool \
+                 will be corrupted"
+            );
+            p.local.activity_check()
+        }
+        Ok(_) => {
             return Err(OcfError::configured(format!(
-                "pool {pool} was last used by another host and has multihost=off: nothing \
-                 proves that host stopped using it, refusing zpool import -f (set multihost=on, \
-                 or allow_no_multihost=true to accept the risk)"
+                "pool {pool} was last used by another host and its current uberblock shows \
+                 multihost=off: nothing proves that host stopped using it, refusing zpool \
+                 import -f (set multihost=on, or allow_no_multihost=true to accept the risk)"
             )))
         }
-        None => {
+        Err(e) => {
             return Err(OcfError::generic(format!(
                 "pool {pool} was last used by another host and its multihost setting could not \
-                 be read from the disks (zdb); refusing zpool import -f"
+                 be read from the disks ({e}); refusing zpool import -f"
             )))
         }
+    };
+    // the labels may now show what start refuses (a cloned hostid, multihost switched off)
+    if let Ok(d) = &on_disk {
+        decide::plan(pool, &Ok(d.clone()), p.me, p.allowed, &p.local)?;
     }
-    forced(zfs, budget, p)
+    forced(zfs, budget, p, check)
 }
 
-/// `zpool import -f`, whose multihost activity check refuses a pool another host still writes.
-fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+/// `zpool import -f`, whose multihost activity check (up to `check`) refuses a pool another
+/// host still writes.
+fn forced(
+    zfs: &dyn Zfs,
+    budget: &Budget,
+    p: &Policy,
+    check: Duration,
+) -> Result<Imported, OcfError> {
     let pool = p.pool;
-    budget.ensure(p.mmp_wait, "the forced import's multihost activity check")?;
+    budget.ensure(
+        check + mmp::IMPORT_MARGIN,
+        "the forced import's multihost activity check",
+    )?;
     tracing::info!(
-        "pool {pool} was last used by another host; importing with -f, multihost's activity \
-         check (up to {:.0} s) refuses it if that host is still alive",
-        p.mmp_wait.as_secs_f64()
+        "pool {pool}: importing with -f; multihost's activity check (up to {:.1} s) refuses it \
+         if the other host is still alive",
+        check.as_secs_f64()
     );
     match zfs.run(Tool::Zpool, &p.command(true), budget.deadline()) {
         Ok(_) => Ok(Imported::Forced),
@@ -218,110 +293,41 @@ fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfErr
     }
 }
 
-/// What the pool's labels say, read without importing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DiskFacts {
-    /// Whether the uberblocks carry an MMP delay (multihost=on); `None` if unreadable.
-    pub multihost: Option<bool>,
-    /// The hostid of the host that has (or had, before a crash) it imported; `None` if exported.
-    pub left_imported_by: Option<u64>,
-}
-
-/// `blkid` finds the pool's member devices, `zdb -l -u` prints their labels and uberblocks.
-pub fn disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
-    let Ok(devices) = zfs.run(
-        Tool::Blkid,
-        &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
-        budget.sub_deadline(Duration::from_secs(10)),
-    ) else {
-        return DiskFacts::default();
-    };
-    let mut facts = DiskFacts::default();
-    for dev in devices
-        .lines()
-        .map(str::trim)
-        .filter(|d| d.starts_with('/'))
-    {
-        let out = zfs
-            .run(
-                Tool::Zdb,
-                &crate::tools::args(&["-l", "-u", dev]),
-                budget.sub_deadline(Duration::from_secs(20)),
-            )
-            .ok();
-        let Some(out) = out else { continue };
-        if facts.left_imported_by.is_none() {
-            facts.left_imported_by = label_left_imported_by(&out);
-        }
-        match uberblocks_multihost(&out) {
-            Some(true) => {
-                facts.multihost = Some(true);
-                return facts;
-            }
-            Some(false) => facts.multihost = Some(false),
-            None => {}
-        }
-    }
-    facts
-}
-
-/// From `zdb -l` output: the label's `hostid` when its `state` is 0 (POOL_STATE_ACTIVE: imported,
-/// not exported); `None` for an exported pool or an unreadable label.
-pub fn label_left_imported_by(zdb: &str) -> Option<u64> {
-    let field = |name: &str| {
-        zdb.lines().find_map(|l| {
-            let (k, v) = l.trim().split_once(": ")?;
-            (k == name).then(|| v.trim().to_owned())
-        })
-    };
-    if field("state")? != "0" {
-        return None;
-    }
-    field("hostid")?.parse().ok()
-}
-
-/// From `zdb -l -u` output: `Some(true)` if any uberblock has a non-zero `mmp_delay`,
-/// `Some(false)` if uberblocks carry MMP fields but every delay is zero, `None` otherwise.
-pub fn uberblocks_multihost(zdb: &str) -> Option<bool> {
-    let mut seen = false;
-    for line in zdb.lines() {
-        let mut kv = line.trim().splitn(2, '=');
-        let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
-            continue;
-        };
-        if k.trim() == "mmp_delay" {
-            seen = true;
-            if v.trim().parse::<u64>().map(|d| d > 0).unwrap_or(false) {
-                return Some(true);
-            }
-        }
-    }
-    seen.then_some(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tests::fixture;
     use crate::tools::fake::Script;
 
-    const IMPORT: &str = "zpool import -N -o cachefile=none tank";
-    const FORCE: &str = "zpool import -N -o cachefile=none -f tank";
+    const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
+    const FORCE: &str = "zpool import -N -o cachefile=none -f labpool";
+    const BLKID: &str = "blkid -o device -t LABEL=labpool";
+    const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
+    const NODE1: u32 = 0x0a77_000b;
+    const NODE2: u32 = 0x0a77_000c;
 
-    fn policy(args: &ImportArgs) -> Policy<'_> {
+    fn policy<'a>(args: &'a ImportArgs, hostid: u32, hostname: &'a str) -> Policy<'a> {
         Policy {
-            pool: "tank",
+            pool: "labpool",
+            guid: None,
             args,
-            force: true,
-            allow_no_multihost: false,
-            mmp_wait: Duration::from_secs(1),
-            single_check: false,
-            hostid: 0x0a77_000c,
+            allowed: Allowed {
+                force: true,
+                single_check: true,
+                no_multihost: false,
+            },
+            me: Me { hostid, hostname },
+            local: crate::mmp::DEFAULTS,
         }
     }
 
     fn budget() -> Budget {
         Budget::new(Duration::from_secs(120))
+    }
+
+    /// The pool as the recorded `zdb -l` output of one device shows it.
+    fn disk(file: &str) -> Result<PoolOnDisk, LabelsProblem> {
+        labels::current(&[labels::parse("/dev/vdc1", &fixture(file))], "labpool", None)
     }
 
     #[test]
@@ -342,160 +348,139 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_import_never_forces() {
+    fn the_labels_are_read_once_with_every_uberblock() {
+        let z = Script::new()
+            .ok(BLKID, "/dev/vdc1\n")
+            .ok(ZDB, &fixture("zdb-lu-left-imported.txt"));
+        let d = read_labels(&z, &budget(), "labpool", None).unwrap();
+        assert!(d.active() && d.multihost());
+        assert_eq!(d.hostid(), u64::from(NODE1));
+        assert!(z.done());
+        let z = Script::new().fail(BLKID, "");
+        assert!(read_labels(&z, &budget(), "labpool", None).is_err());
+    }
+
+    #[test]
+    fn an_exported_pool_is_imported_plainly() {
         let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
         let z = Script::new().ok(
-            "zpool import -N -o cachefile=none -d /dev/disk/by-path tank",
+            "zpool import -N -o cachefile=none -d /dev/disk/by-path labpool",
             "",
         );
-        assert_eq!(import(&z, &budget(), &policy(&args)), Ok(Imported::Plain));
+        let p = policy(&args, NODE2, "node2");
+        let got = import(&z, &budget(), &p, &disk("zdb-lu-multihost-on.txt"));
+        assert_eq!(got, Ok(Imported::Plain));
         assert!(z.done());
     }
 
     #[test]
-    fn active_on_another_host_is_refused_without_force() {
+    fn a_pool_left_by_another_multihost_host_is_forced_at_once() {
         let args = ImportArgs::default();
-        let z = Script::new().fail(IMPORT, &fixture("import-active-elsewhere.txt"));
-        let e = import(&z, &budget(), &policy(&args)).unwrap_err();
-        assert_eq!(e.status, libocf::OcfStatus::ErrGeneric);
-        assert!(e.reason.contains("in use on another host"), "{}", e.reason);
-        assert!(e.reason.contains("not touched"), "{}", e.reason);
-        assert_eq!(z.ran(), [IMPORT], "no -f, nothing else");
-    }
-
-    #[test]
-    fn last_used_elsewhere_with_multihost_is_forced_once() {
-        let args = ImportArgs::default();
-        let z = Script::new()
-            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
-            .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"))
-            .ok(FORCE, "");
-        assert_eq!(import(&z, &budget(), &policy(&args)), Ok(Imported::Forced));
-        assert!(z.done());
-    }
-
-    #[test]
-    fn force_is_refused_when_mmp_then_says_active() {
-        let args = ImportArgs::default();
-        let z = Script::new()
-            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
-            .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"))
-            .fail(FORCE, &fixture("import-force-active-elsewhere.txt"));
-        let e = import(&z, &budget(), &policy(&args)).unwrap_err();
+        let z = Script::new().ok(FORCE, "");
+        let p = policy(&args, NODE2, "node2");
+        let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
+        assert_eq!(got, Ok(Imported::Forced));
+        assert_eq!(z.ran(), [FORCE], "one import, one activity check");
+        // ... and refused when the activity check sees the other host alive
+        let z = Script::new().fail(FORCE, &fixture("import-force-active-elsewhere.txt"));
+        let e = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt")).unwrap_err();
         assert!(e.reason.contains("in use on another host"), "{}", e.reason);
     }
 
     #[test]
-    fn no_multihost_is_never_forced_unless_allowed() {
+    fn a_cloned_hostid_is_refused_before_any_import() {
         let args = ImportArgs::default();
-        let script = || {
-            Script::new()
-                .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-                .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
-                .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-off.txt"))
-        };
-        let z = script();
-        let e = import(&z, &budget(), &policy(&args)).unwrap_err();
+        let z = Script::new();
+        let p = policy(&args, NODE1, "node2");
+        let e = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt")).unwrap_err();
         assert_eq!(e.status, libocf::OcfStatus::ErrConfigured);
-        assert!(e.reason.contains("multihost=off"), "{}", e.reason);
-        assert!(z.done() && !z.ran().contains(&FORCE.to_owned()));
+        assert!(
+            e.reason.contains("hostid 0a77000b") && e.reason.contains("'node1'"),
+            "{}",
+            e.reason
+        );
+        assert!(z.ran().is_empty());
+        // the same host after a reboot: ZFS checks nothing, a plain import
+        let z = Script::new().ok(IMPORT, "");
+        let p = policy(&args, NODE1, "node1");
+        let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
+        assert_eq!(got, Ok(Imported::Plain));
+    }
 
-        let mut p = policy(&args);
-        p.allow_no_multihost = true;
-        let z = script().ok(FORCE, "");
-        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Forced));
-
+    #[test]
+    fn single_activity_check_false_keeps_the_two_step_path() {
+        let args = ImportArgs::default();
+        let mut p = policy(&args, NODE2, "node2");
+        p.allowed.single_check = false;
+        let z = Script::new()
+            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
+            .ok(BLKID, "/dev/vdc1\n")
+            .ok(ZDB, &fixture("zdb-lu-left-imported.txt"))
+            .ok(FORCE, "");
+        let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
+        assert_eq!(got, Ok(Imported::Forced));
+        assert!(z.done());
         // importforce=false never forces, whatever the pool says
-        let mut p = policy(&args);
-        p.force = false;
+        p.allowed.force = false;
         let z = Script::new().fail(IMPORT, &fixture("import-last-used-elsewhere.txt"));
-        let e = import(&z, &budget(), &p).unwrap_err();
+        let e = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt")).unwrap_err();
         assert!(e.reason.contains("importforce=false"), "{}", e.reason);
     }
 
     #[test]
-    fn unknown_multihost_is_not_forced() {
+    fn unreadable_labels_take_the_two_step_path_and_never_force() {
         let args = ImportArgs::default();
+        let p = policy(&args, NODE2, "node2");
+        let none = Err(LabelsProblem::NotFound("labpool".into()));
+        let z = Script::new().ok(IMPORT, "");
+        assert_eq!(import(&z, &budget(), &p, &none), Ok(Imported::Plain));
         let z = Script::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .fail("blkid -o device -t LABEL=tank", "");
-        let e = import(&z, &budget(), &policy(&args)).unwrap_err();
+            .fail(BLKID, "");
+        let e = import(&z, &budget(), &p, &none).unwrap_err();
         assert!(e.reason.contains("could not be read"), "{}", e.reason);
+        assert!(!z.ran().contains(&FORCE.to_owned()));
     }
 
     #[test]
     fn the_force_needs_time_for_the_activity_check() {
         let args = ImportArgs::default();
-        let mut p = policy(&args);
-        p.mmp_wait = Duration::from_secs(600);
-        let z = Script::new()
-            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
-            .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"));
-        let e = import(&z, &budget(), &p).unwrap_err();
+        let mut p = policy(&args, NODE2, "node2");
+        p.local.import_intervals = 1000;
+        let z = Script::new();
+        let b = Budget::new(Duration::from_secs(20));
+        let e = import(&z, &b, &p, &disk("zdb-lu-left-imported.txt")).unwrap_err();
+        // the writer's uberblock (fail 10 × 1000 ms × 2, +25 %) decides, not our intervals
         assert!(
-            e.reason.contains("activity check needs 600.0 s"),
+            e.reason.contains("activity check needs 30.0 s"),
             "{}",
             e.reason
         );
-        assert!(z.done());
+        assert!(z.ran().is_empty());
     }
 
     #[test]
-    fn labels_say_who_left_the_pool_imported() {
-        assert_eq!(
-            label_left_imported_by(&fixture("zdb-lu-multihost-on.txt")),
-            None
-        );
-        assert_eq!(
-            label_left_imported_by(&fixture("zdb-lu-left-imported.txt")),
-            Some(0x0a77_000b)
-        );
-    }
-
-    #[test]
-    fn single_check_goes_to_force_only_for_a_pool_left_by_another_multihost_host() {
+    fn pool_guid_imports_that_pool_only() {
         let args = ImportArgs::default();
-        let mut p = policy(&args);
-        p.single_check = true;
-        let z = Script::new()
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
-            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
-            .ok(FORCE, "");
-        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Forced));
-        assert!(z.done());
-        // an exported pool: the plain import as always
-        let z = Script::new()
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
-            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-multihost-on.txt"))
-            .ok(IMPORT, "");
-        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
-        // left imported by this very host (a reboot): the plain import as always
-        p.hostid = 0x0a77_000b;
-        let z = Script::new()
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
-            .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
-            .ok(IMPORT, "");
-        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
-        // a pool without multihost is never forced this way
-        p.hostid = 0x0a77_000c;
-        let off = fixture("zdb-lu-multihost-off.txt").replace("state: 1", "state: 0");
-        let z = Script::new()
-            .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
-            .ok("zdb -l -u /dev/vdb1", &off)
-            .ok(IMPORT, "");
-        assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
+        let mut p = policy(&args, NODE2, "node2");
+        p.guid = Some(16_608_963_464_861_486_314);
+        let z = Script::new().ok(
+            "zpool import -N -o cachefile=none -f 16608963464861486314",
+            "",
+        );
+        let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
+        assert_eq!(got, Ok(Imported::Forced));
     }
 
     #[test]
     fn not_found_says_so() {
         let args = ImportArgs::default();
         let z = Script::new().fail(IMPORT, &fixture("import-not-found.txt"));
-        let e = import(&z, &budget(), &policy(&args)).unwrap_err();
+        let p = policy(&args, NODE2, "node2");
+        let none = Err(LabelsProblem::NotFound("labpool".into()));
+        let e = import(&z, &budget(), &p, &none).unwrap_err();
         assert!(
-            e.reason.starts_with("no pool named tank is visible"),
+            e.reason.starts_with("no pool named labpool is visible"),
             "{}",
             e.reason
         );

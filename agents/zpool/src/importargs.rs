@@ -114,7 +114,7 @@ impl ImportArgs {
     }
 
     /// Parse `importargs`. Allowed: `-d DIR`, `-c CACHEFILE`, `-R ROOT`, `-o PROP=VAL` (not
-    /// `cachefile`, `multihost`), `-m`, `-s`, `-N`. `-f` is accepted and taken as `importforce`
+    /// `multihost`, and `cachefile` only as `cachefile=none`, which is dropped), `-s`, `-N`. `-f` is accepted and taken as `importforce`
     /// (heartbeat/ZFS configurations carry it); everything else is refused with the reason.
     pub fn parse(text: &str) -> Result<ImportArgs, ImportArgsError> {
         let words = split(text)?;
@@ -142,12 +142,23 @@ impl ImportArgs {
                         };
                         if f == 'o' {
                             check_property(&value)?;
+                            if value == CACHEFILE_NONE {
+                                // the agent's own choice already (heartbeat configurations carry it)
+                                break;
+                            }
                         }
                         out.args.push(format!("-{f}"));
                         out.args.push(value);
                         break;
                     }
-                    'm' | 's' => out.args.push(format!("-{f}")),
+                    's' => out.args.push("-s".to_owned()),
+                    'm' => {
+                        return Err(forbidden(
+                            "-m",
+                            "importing without the log device drops synchronous writes that were \
+                             acknowledged to clients; do it by hand after reading zpool-import(8)",
+                        ))
+                    }
                     // we always import with -N and mount ourselves
                     'N' => {}
                     'f' => out.force_requested = true,
@@ -189,13 +200,17 @@ fn forbidden(option: &str, why: &'static str) -> ImportArgsError {
     }
 }
 
+/// The one `-o cachefile=…` accepted: what the agent uses anyway.
+const CACHEFILE_NONE: &str = "cachefile=none";
+
 fn check_property(value: &str) -> Result<(), ImportArgsError> {
     let name = value.split('=').next().unwrap_or_default();
     match name {
-        "cachefile" => Err(forbidden(
+        "cachefile" if value != CACHEFILE_NONE => Err(forbidden(
             "-o cachefile",
             "the agent always imports with cachefile=none so only the cluster imports the pool",
         )),
+        "cachefile" => Ok(()),
         "multihost" => Err(forbidden(
             "-o multihost",
             "multihost is the pool's protection against double import; set it with zpool set",
@@ -263,7 +278,7 @@ mod tests {
             ["-d", "/dev/disk/by-path", "-d", "/dev/disk/by-partlabel"]
         );
         assert!(!a.force_requested);
-        let a = ImportArgs::parse("-f -d/dev/disk/by-id -o readonly=off -R /mnt -ms").unwrap();
+        let a = ImportArgs::parse("-f -d/dev/disk/by-id -o readonly=off -R /mnt -s").unwrap();
         assert!(a.force_requested);
         assert_eq!(
             a.args(),
@@ -274,10 +289,13 @@ mod tests {
                 "readonly=off",
                 "-R",
                 "/mnt",
-                "-m",
                 "-s"
             ]
         );
+        // heartbeat configurations carry the agent's own cachefile choice
+        let a = ImportArgs::parse("-o cachefile=none -d /dev/disk/by-id").unwrap();
+        assert_eq!(a.args(), ["-d", "/dev/disk/by-id"]);
+        assert_eq!(ImportArgs::parse("-ocachefile=none").unwrap().args().len(), 0);
         assert_eq!(
             ImportArgs::parse("-N").unwrap().args(),
             Vec::<String>::new()
@@ -292,6 +310,8 @@ mod tests {
             ("-X", "-X"),
             ("-T 1234", "-T"),
             ("-Fn", "-F"),
+            ("-m", "-m"),
+            ("-sm", "-m"),
             ("-D", "-D"),
             ("-a", "-a"),
             ("-l", "-l"),

@@ -2,11 +2,13 @@
 
 mod agent;
 mod config;
+mod decide;
 mod datasets;
 mod health;
 mod holders;
 mod import;
 mod importargs;
+mod labels;
 mod mmp;
 mod start;
 mod stop;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::labels::UbMmp;
 use crate::sysfs::{self, Fs};
 
 /// `zfs_multihost_interval` (ms), `zfs_multihost_import_intervals`, `zfs_multihost_fail_intervals`.
@@ -30,6 +31,48 @@ pub const DEFAULTS: MmpParams = MmpParams {
     fail_intervals: 10,
 };
 
+/// `MMP_MIN_INTERVAL`: ZFS uses at least this many ms of its own `zfs_multihost_interval`.
+const MIN_INTERVAL_MS: u64 = 100;
+/// `MMP_IMPORT_SAFETY_FACTOR` (%): how much longer than the writer's suspension time an
+/// importer watches.
+const IMPORT_SAFETY_PERCENT: u64 = 200;
+
+/// How long ZFS 2.1's activity check watches the disks (`spa_activity_check_duration`), from
+/// this node's module parameters (`local`) and the MMP fields of the writer's current
+/// uberblock (`writer`, `None` for a writer without MMP):
+/// - base = max(1 s, max(import_intervals, 1) × max(interval, 100 ms)) from the local values;
+/// - writer's fail intervals > 0 (it suspends the pool after fail × write interval without a
+///   landed MMP write): fail × write interval × 200 % — the base does not apply;
+/// - writer's fail intervals = 0 (it never suspends): max(base, (write interval + mmp_delay)
+///   × local import_intervals);
+/// - MMP magic without interval/fail fields (ZFS 0.7): max(base, (local interval + mmp_delay)
+///   × import_intervals);
+/// - no MMP at all: the base.
+///
+/// ZFS then adds a random 0–25 %; this returns the duration with the full 25 % added, the
+/// longest the check can take.
+pub fn activity_check(local: &MmpParams, writer: Option<&UbMmp>) -> Duration {
+    let import_intervals = local.import_intervals.max(1);
+    let local_interval_ns = local.interval_ms.max(MIN_INTERVAL_MS) * 1_000_000;
+    let base = (import_intervals * local_interval_ns).max(1_000_000_000);
+    let ns = match writer {
+        Some(UbMmp {
+            interval_ms: Some(write),
+            fail_intervals: Some(fail),
+            ..
+        }) if *fail > 0 => fail * write * 1_000_000 * IMPORT_SAFETY_PERCENT / 100,
+        Some(UbMmp {
+            interval_ms: Some(write),
+            fail_intervals: Some(_),
+            delay_ns,
+            ..
+        }) => base.max((write * 1_000_000 + delay_ns) * import_intervals),
+        Some(m) => base.max((local_interval_ns + m.delay_ns) * import_intervals),
+        None => base,
+    };
+    Duration::from_nanos(ns + ns / 4)
+}
+
 /// Time the import itself takes after the check (measured under qemu TCG: ~2 s), plus slack.
 pub const IMPORT_MARGIN: Duration = Duration::from_secs(5);
 
@@ -48,21 +91,16 @@ impl MmpParams {
         [self.interval_ms, self.import_intervals, self.fail_intervals]
     }
 
-    /// The longest activity check an import may wait, following OpenZFS's
-    /// `spa_activity_check_duration`: the larger of import_intervals × interval and (when the
-    /// writer can suspend) fail_intervals × interval × 2, plus ZFS's random 0–25 % on top.
-    /// The writer's values are assumed equal to ours — which is what [`Tuning`] guarantees.
+    /// The longest activity check an import may wait when the writer's values are ours (what
+    /// [`Tuning`] makes them) and its `mmp_delay` is one interval: [`activity_check`] of that.
     pub fn activity_check(&self) -> Duration {
-        let interval = self.interval_ms.max(100);
-        let import = self.import_intervals.max(1) * interval;
-        let fail = 2 * self.fail_intervals * interval;
-        let base = import.max(fail).max(1000);
-        Duration::from_millis(base + base / 4)
-    }
-
-    /// What an import after a crash needs from the start budget: the check plus the import.
-    pub fn import_wait(&self) -> Duration {
-        self.activity_check() + IMPORT_MARGIN
+        let writer = UbMmp {
+            delay_ns: self.interval_ms.max(MIN_INTERVAL_MS) * 1_000_000,
+            seq: Some(0),
+            fail_intervals: Some(self.fail_intervals),
+            interval_ms: Some(self.interval_ms),
+        };
+        activity_check(self, Some(&writer))
     }
 }
 
@@ -126,11 +164,78 @@ impl Tuning {
 mod tests {
     use super::*;
 
+    fn writer(write: u64, fail: u64, delay_ms: u64) -> UbMmp {
+        UbMmp {
+            delay_ns: delay_ms * 1_000_000,
+            seq: Some(0),
+            fail_intervals: Some(fail),
+            interval_ms: Some(write),
+        }
+    }
+
     #[test]
     fn defaults_give_the_measured_wait() {
-        // lab: 26 s from crash to import with the defaults
+        // lab: 24.2 s measured for the check with the defaults; 20 s + up to 25 %
         assert_eq!(DEFAULTS.activity_check(), Duration::from_secs(25));
-        assert_eq!(DEFAULTS.import_wait(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_writers_fail_intervals_decide_when_it_suspends() {
+        // ZFS: fail × write interval × 200 %, whatever the local import_intervals say
+        let local = MmpParams {
+            import_intervals: 40,
+            ..DEFAULTS
+        };
+        assert_eq!(
+            activity_check(&local, Some(&writer(1000, 10, 1000))),
+            Duration::from_secs(25)
+        );
+        // the writer's values, not ours: it writes every 200 ms and suspends after 5 misses
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&writer(200, 5, 200))),
+            Duration::from_millis(2500)
+        );
+        // fail intervals dominate when larger
+        let t = Tuning {
+            fail_intervals: Some(30),
+            ..Tuning::default()
+        };
+        assert_eq!(t.over(DEFAULTS).activity_check(), Duration::from_secs(75));
+    }
+
+    #[test]
+    fn a_writer_that_never_suspends_is_watched_longer() {
+        // fail 0: max(base, (write + mmp_delay) × import_intervals) = (1 + 1) s × 20 = 40 s
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&writer(1000, 0, 1000))),
+            Duration::from_secs(50)
+        );
+        // the local base wins when it is longer: 20 × 1 s against (100 + 100) ms × 20
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&writer(100, 0, 100))),
+            Duration::from_secs(25)
+        );
+    }
+
+    #[test]
+    fn old_and_mmp_less_writers_use_the_local_values() {
+        // ZFS 0.7 (magic and delay only): (local interval + delay) × import_intervals
+        let old = UbMmp {
+            delay_ns: 500_000_000,
+            ..UbMmp::default()
+        };
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&old)),
+            Duration::from_millis(37_500)
+        );
+        // no MMP at all: the local base; never under 1 s, intervals under 100 ms count as 100
+        assert_eq!(activity_check(&DEFAULTS, None), Duration::from_secs(25));
+        let tiny = MmpParams {
+            interval_ms: 10,
+            import_intervals: 0,
+            fail_intervals: 0,
+        };
+        assert_eq!(activity_check(&tiny, None), Duration::from_millis(1250));
     }
 
     #[test]
@@ -140,17 +245,11 @@ mod tests {
             import_intervals: Some(10),
             fail_intervals: Some(5),
         };
-        // max(10×200, 2×5×200) = 2000 ms, +25 %
+        // 5 × 200 ms × 2 = 2000 ms, +25 %
         assert_eq!(
             t.over(DEFAULTS).activity_check(),
             Duration::from_millis(2500)
         );
-        // fail intervals dominate when larger
-        let t = Tuning {
-            fail_intervals: Some(30),
-            ..Tuning::default()
-        };
-        assert_eq!(t.over(DEFAULTS).activity_check(), Duration::from_secs(75));
     }
 
     #[test]

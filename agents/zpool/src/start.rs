@@ -7,8 +7,9 @@ use libocf::{Ctx, OcfError, Started};
 
 use crate::agent::Zpool;
 use crate::datasets::{self, Dataset};
+use crate::decide::{Allowed, Me};
 use crate::import::{self, Policy};
-use crate::mmp::MmpParams;
+use crate::mmp::{self, MmpParams};
 use crate::sysfs;
 use crate::tools::{args, Tool, ToolError};
 
@@ -45,28 +46,103 @@ fn zfs_error(what: &str, e: &ToolError) -> OcfError {
     }
 }
 
+/// What start needs to know of an imported pool, from one `zpool get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolProps {
+    /// `multihost`: `on`/`off`.
+    pub multihost: String,
+    /// `failmode`: `wait`, `continue`, `panic`.
+    pub failmode: String,
+    /// `guid`.
+    pub guid: u64,
+}
+
+impl PoolProps {
+    /// The `zpool get` arguments.
+    pub const ARGS: [&'static str; 7] = [
+        "get",
+        "-H",
+        "-p",
+        "-o",
+        "property,value",
+        "multihost,failmode,guid",
+        "",
+    ];
+
+    /// Parse `zpool get -H -p -o property,value multihost,failmode,guid POOL`.
+    pub fn parse(out: &str) -> PoolProps {
+        let mut p = PoolProps::default();
+        for line in out.lines() {
+            let mut f = line.split('\t');
+            match (f.next(), f.next().map(str::trim)) {
+                (Some("multihost"), Some(v)) => v.clone_into(&mut p.multihost),
+                (Some("failmode"), Some(v)) => v.clone_into(&mut p.failmode),
+                (Some("guid"), Some(v)) => p.guid = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
 impl Zpool {
     /// The whole start.
     pub fn do_start(&self, ctx: &Ctx) -> Result<Started, OcfError> {
         let pool = &self.cfg.pool;
-        if sysfs::pool_state(&self.fs, pool).is_some() {
+        if let Some(state) = sysfs::pool_state(&self.fs, pool) {
+            if state != "ONLINE" && state != "DEGRADED" {
+                return Err(OcfError::generic(format!(
+                    "pool {pool} is already imported on this node but {state}: it cannot serve \
+                     data (zpool status {pool})"
+                )));
+            }
+            let props = self.props(ctx)?;
+            self.check_props(&props).map_err(|e| {
+                OcfError::generic(format!("pool {pool} is already imported here, but {e}"))
+            })?;
+            self.record_hostid(ctx);
             self.prepare_datasets(ctx)?;
             return Ok(Started::AlreadyRunning);
         }
         self.preflight(ctx)?;
+        let phase = Phase::begin("labels");
+        let on_disk = import::read_labels(self.zfs.as_ref(), &ctx.budget, pool, self.cfg.pool_guid);
+        phase.end(&match &on_disk {
+            Ok(d) => format!(
+                "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}",
+                d.guid,
+                if d.active() { "active" } else { "exported" },
+                d.hostname(),
+                d.hostid(),
+                d.current.txg,
+                if d.multihost() { "on" } else { "off" }
+            ),
+            Err(e) => e.to_string(),
+        });
         let phase = Phase::begin("import");
+        let hostname = sysfs::hostname(&self.fs);
         let policy = Policy {
             pool,
+            guid: self.cfg.pool_guid,
             args: &self.cfg.importargs,
-            force: self.cfg.importforce,
-            allow_no_multihost: self.cfg.allow_no_multihost,
-            mmp_wait: self.mmp().import_wait(),
-            single_check: self.cfg.single_activity_check,
-            hostid: sysfs::hostid(&self.fs),
+            allowed: Allowed {
+                force: self.cfg.importforce,
+                single_check: self.cfg.single_activity_check,
+                no_multihost: self.cfg.allow_no_multihost,
+            },
+            me: Me {
+                hostid: sysfs::hostid(&self.fs),
+                hostname: &hostname,
+            },
+            local: self.mmp(),
         };
-        let how = import::import(self.zfs.as_ref(), &ctx.budget, &policy)?;
+        let how = import::import(self.zfs.as_ref(), &ctx.budget, &policy, &on_disk)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));
-        self.check_multihost(ctx)?;
+        let props = self.props(ctx)?;
+        if let Err(e) = self.check_props(&props) {
+            return Err(self.undo_import(ctx, e));
+        }
+        self.record_hostid(ctx);
         self.prepare_datasets(ctx)?;
         Ok(Started::Started)
     }
@@ -103,16 +179,14 @@ impl Zpool {
                 .map_err(|e| OcfError::generic(format!("multihost tuning: {e}")))?;
         }
         let mmp = self.mmp();
-        // After a crash the plain import's own activity check comes first; -f does a second one.
-        let wait = if self.cfg.importforce && !self.cfg.single_activity_check {
-            mmp.import_wait() + mmp.activity_check()
-        } else {
-            mmp.import_wait()
-        };
+        // the worst case: the labels cannot be read, so a plain import spends one activity
+        // check learning that the pool was left imported, and -f a second one
+        let wait = import::LABEL_READ + mmp.activity_check() * 2 + mmp::IMPORT_MARGIN;
         ctx.budget
             .ensure(
                 wait,
-                "an import after a crash of the other node (multihost activity checks)",
+                "an import after a crash of the other node (label read and two multihost \
+                 activity checks)",
             )
             .map_err(|e| {
                 OcfError::configured(format!(
@@ -124,7 +198,8 @@ impl Zpool {
             })?;
         phase.end(&format!(
             "hostid {hostid:08x}; an import after a crash waits up to {:.1} s per multihost \
-             activity check, {:.0} s in all (interval {} ms, import_intervals {}, fail_intervals {})",
+             activity check, {:.0} s reserved (interval {} ms, import_intervals {}, \
+             fail_intervals {})",
             mmp.activity_check().as_secs_f64(),
             wait.as_secs_f64(),
             mmp.interval_ms,
@@ -134,26 +209,60 @@ impl Zpool {
         Ok(())
     }
 
-    fn check_multihost(&self, ctx: &Ctx) -> Result<(), OcfError> {
-        let pool = &self.cfg.pool;
-        let value = self
-            .zfs
-            .run(
-                Tool::Zpool,
-                &args(&["get", "-H", "-p", "-o", "value", "multihost", pool]),
-                ctx.budget.deadline(),
-            )
-            .map_err(|e| zfs_error("reading the multihost property", &e))?;
-        if value.trim() == "on" {
-            return Ok(());
+    /// multihost, failmode and guid of the imported pool, in one `zpool get`.
+    fn props(&self, ctx: &Ctx) -> Result<PoolProps, OcfError> {
+        let mut a = PoolProps::ARGS.map(str::to_owned).to_vec();
+        if let Some(last) = a.last_mut() {
+            last.clone_from(&self.cfg.pool);
         }
-        if self.cfg.allow_no_multihost {
+        let out = self
+            .zfs
+            .run(Tool::Zpool, &a, ctx.budget.deadline())
+            .map_err(|e| zfs_error("reading the pool's properties", &e))?;
+        Ok(PoolProps::parse(&out))
+    }
+
+    /// What start refuses in an imported pool (the error is a configuration error: every node
+    /// would refuse it).
+    fn check_props(&self, props: &PoolProps) -> Result<(), OcfError> {
+        let pool = &self.cfg.pool;
+        if let Some(want) = self.cfg.pool_guid {
+            if props.guid != want {
+                return Err(OcfError::configured(format!(
+                    "its pool_guid is {}, not {want} (parameter pool_guid): another pool with \
+                     the name {pool}",
+                    props.guid
+                )));
+            }
+        }
+        if props.multihost != "on" {
+            if !self.cfg.allow_no_multihost {
+                return Err(OcfError::configured(format!(
+                    "it has multihost=off (zpool set multihost=on {pool}, or \
+                     allow_no_multihost=true to accept the risk of a double import)"
+                )));
+            }
             tracing::warn!(
                 "pool {pool} has multihost=off (allowed by allow_no_multihost=true): nothing but \
                  fencing prevents a second node importing it at the same time, which corrupts it"
             );
-            return Ok(());
         }
+        if props.failmode == "continue" {
+            if !self.cfg.allow_failmode_continue {
+                return Err(OcfError::configured(format!(
+                    "it has failmode=continue, which hides a multihost suspension from the \
+                     kernel's pool state: monitor would report ONLINE while the pool refuses \
+                     writes (zpool set failmode=wait {pool}, or allow_failmode_continue=true)"
+                )));
+            }
+            tracing::warn!("{}", failmode_warning(pool));
+        }
+        Ok(())
+    }
+
+    /// Export the pool again after `why` refused it; the error says whether that worked.
+    fn undo_import(&self, ctx: &Ctx, why: OcfError) -> OcfError {
+        let pool = &self.cfg.pool;
         let phase = Phase::begin("export");
         let undo = self
             .zfs
@@ -162,15 +271,32 @@ impl Zpool {
             "undoing the import: {}",
             if undo.is_ok() { "exported" } else { "FAILED" }
         ));
-        Err(OcfError::configured(format!(
-            "pool {pool} has multihost=off; refusing it{} (zpool set multihost=on {pool}, or \
-             allow_no_multihost=true to accept the risk of a double import)",
-            if undo.is_ok() {
-                " and exported it again"
-            } else {
-                ", but exporting it again failed"
-            }
-        )))
+        OcfError {
+            reason: format!(
+                "pool {pool}: {}; refusing it{}",
+                why.reason,
+                if undo.is_ok() {
+                    " and exported it again"
+                } else {
+                    ", but exporting it again failed"
+                }
+            ),
+            ..why
+        }
+    }
+
+    /// Publish this node's hostid as the transient node attribute `hasan-zfs-hostid`, so that a
+    /// check can compare the nodes (a cloned hostid defeats multihost). Best effort.
+    fn record_hostid(&self, ctx: &Ctx) {
+        let hostid = format!("{:08x}", sysfs::hostid(&self.fs));
+        let done = self.zfs.run(
+            Tool::AttrdUpdater,
+            &args(&["-n", HOSTID_ATTRIBUTE, "-U", &hostid]),
+            ctx.budget.sub_deadline(Duration::from_secs(5)),
+        );
+        if let Err(e) = done {
+            tracing::debug!("node attribute {HOSTID_ATTRIBUTE} not recorded: {e}");
+        }
     }
 
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
@@ -202,9 +328,36 @@ impl Zpool {
             self.zfs
                 .run(Tool::Zfs, &args(&["mount", name]), ctx.budget.deadline())
                 .map_err(|e| zfs_error(&format!("cannot mount {name}"), &e))?;
+            mounted(&mut ds, name);
         }
         phase.end(&format!("{} file system(s) mounted", mounts.len()));
+        self.share(ctx, &ds)?;
         self.wait_zvols(ctx, &datasets::zvol_nodes(&ds))
+    }
+
+    /// Share what `sharenfs`/`sharesmb` ask for, as `zpool import` without `-N` does (and
+    /// heartbeat/ZFS therefore did); `zpool export` unshares them again before unmounting.
+    fn share(&self, ctx: &Ctx, ds: &[Dataset]) -> Result<(), OcfError> {
+        let shares: Vec<&Dataset> = datasets::to_share(ds)
+            .into_iter()
+            .filter(|d| d.mounted)
+            .collect();
+        if shares.is_empty() {
+            return Ok(());
+        }
+        let phase = Phase::begin("shares");
+        for d in &shares {
+            match self
+                .zfs
+                .run(Tool::Zfs, &args(&["share", &d.name]), ctx.budget.deadline())
+            {
+                Ok(_) => {}
+                Err(e) if e.stderr().contains("already shared") => {}
+                Err(e) => return Err(zfs_error(&format!("cannot share {}", d.name), &e)),
+            }
+        }
+        phase.end(&format!("{} file system(s) shared", shares.len()));
+        Ok(())
     }
 
     fn wait_zvols(&self, ctx: &Ctx, nodes: &[String]) -> Result<(), OcfError> {
@@ -239,6 +392,23 @@ pub fn min_timeout(wait: Duration) -> Duration {
         t += Duration::from_secs(1);
     }
     t
+}
+
+/// The node attribute that carries this node's hostid.
+pub const HOSTID_ATTRIBUTE: &str = "hasan-zfs-hostid";
+
+/// What monitor and start log for a pool with failmode=continue.
+pub fn failmode_warning(pool: &str) -> String {
+    format!(
+        "pool {pool} has failmode=continue: ZFS then reports a multihost suspension as ONLINE, \
+         so monitor cannot see it (allowed by allow_failmode_continue=true)"
+    )
+}
+
+fn mounted(ds: &mut [Dataset], name: &str) {
+    for d in ds.iter_mut().filter(|d| d.name == name) {
+        d.mounted = true;
+    }
 }
 
 fn unlock(ds: &mut [Dataset], root: &str) {

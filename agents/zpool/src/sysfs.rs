@@ -111,6 +111,13 @@ pub fn hostid(fs: &Fs) -> u32 {
     }
 }
 
+/// This node's name as ZFS writes it into the labels (the kernel's nodename).
+pub fn hostname(fs: &Fs) -> String {
+    fs.read("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// A decimal or `0x` hexadecimal unsigned number.
 pub fn parse_uint(s: &str) -> Option<u64> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {

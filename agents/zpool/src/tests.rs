@@ -82,20 +82,41 @@ pub(crate) fn fixture(name: &str) -> String {
     .unwrap()
 }
 
-const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode -r labpool";
+const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode,sharenfs,sharesmb -r labpool";
+const BLKID: &str = "blkid -o device -t LABEL=labpool";
+const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
+const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
+const PROPS: &str = "zpool get -H -p -o property,value multihost,failmode,guid labpool";
+const ATTRD: &str = "attrd_updater -n hasan-zfs-hostid -U 3a2b1c01";
+/// labpool's guid in the recorded labels.
+const GUID: &str = "16608963464861486314";
+
+/// `zpool get` output for PROPS.
+fn props(multihost: &str, failmode: &str) -> String {
+    format!("multihost\t{multihost}\nfailmode\t{failmode}\nguid\t{GUID}\n")
+}
+
+/// The commands of a start up to the import of an exported pool, with the answers recorded.
+fn exported_import() -> Script {
+    Script::new()
+        .ok(BLKID, "/dev/vdc1\n")
+        .ok(ZDB, &fixture("zdb-lu-multihost-on.txt"))
+        .ok(IMPORT, "")
+}
 
 #[test]
 fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     let node = Node::ready();
     node.write("/dev/zvol/labpool/vol1", b"");
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+    let z = exported_import()
+        .ok(PROPS, &props("on", "wait"))
+        .ok(ATTRD, "")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
         .ok("zfs load-key labpool/secret", "")
         .ok("zfs mount labpool", "")
         .ok("zfs mount labpool/data", "")
-        .ok("zfs mount labpool/secret", "");
+        .ok("zfs mount labpool/secret", "")
+        .ok("zfs share labpool/data", "");
     let a = node.agent(&[], z);
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
 }
@@ -104,15 +125,35 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
 fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
-    let z = Script::new().ok(
+    let z = Script::new().ok(PROPS, &props("on", "wait")).ok(ATTRD, "").ok(
         LIST,
-        "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\n",
+        "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\toff\toff\n",
     );
-    let a = node.agent(&[], z);
+    let a = node.agent(&[("pool_guid", GUID)], z);
     assert_eq!(
         a.start(&ctx(Action::Start, 120, 0)),
         Ok(Started::AlreadyRunning)
     );
+}
+
+#[test]
+fn an_imported_pool_is_running_only_if_healthy_protected_and_the_same() {
+    let node = Node::ready();
+    node.imported("SUSPENDED");
+    let a = node.agent(&[], Script::new());
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert!(e.reason.contains("SUSPENDED"), "{}", e.reason);
+    node.imported("DEGRADED");
+    for (params, answer, needle) in [
+        (vec![("pool_guid", "1234")], props("on", "wait"), "not 1234"),
+        (vec![], props("off", "wait"), "multihost=off"),
+        (vec![], props("on", "continue"), "failmode=continue"),
+    ] {
+        let a = node.agent(&params, Script::new().ok(PROPS, &answer));
+        let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+        assert_eq!(e.status, OcfStatus::ErrGeneric, "{needle}");
+        assert!(e.reason.contains(needle), "{}", e.reason);
+    }
 }
 
 #[test]
@@ -144,15 +185,18 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     let e = a.start(&ctx(Action::Start, 20, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(
-        e.reason.contains("activity checks) needs 55.0 s"),
+        e.reason.contains("activity checks) needs 70.0 s"),
         "{}",
         e.reason
     );
-    assert!(e.reason.contains("at least 60 s"), "{}", e.reason);
+    assert!(e.reason.contains("at least 75 s"), "{}", e.reason);
+    // a 60 s timeout is refused up front too, naming the timeout to set
+    let e = a.start(&ctx(Action::Start, 60, 0)).unwrap_err();
+    assert!(e.reason.contains("at least 75 s"), "{}", e.reason);
     // a tuning that fits is applied and accepted
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+    let z = exported_import()
+        .ok(PROPS, &props("on", "wait"))
+        .ok(ATTRD, "")
         .ok(LIST, "");
     let a = node.agent(
         &[
@@ -162,7 +206,7 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
         ],
         z,
     );
-    assert_eq!(a.start(&ctx(Action::Start, 20, 0)), Ok(Started::Started));
+    assert_eq!(a.start(&ctx(Action::Start, 30, 0)), Ok(Started::Started));
     assert_eq!(
         node.fs()
             .read("/sys/module/zfs/parameters/zfs_multihost_interval")
@@ -174,9 +218,8 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
 #[test]
 fn a_pool_without_multihost_is_exported_again_unless_allowed() {
     let node = Node::ready();
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "off\n")
+    let z = exported_import()
+        .ok(PROPS, &props("off", "wait"))
         .ok("zpool export labpool", "");
     let a = node.agent(&[], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
@@ -187,20 +230,56 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
         e.reason
     );
 
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "off\n")
+    let z = exported_import()
+        .ok(PROPS, &props("off", "wait"))
+        .ok(ATTRD, "")
         .ok(LIST, "");
     let a = node.agent(&[("allow_no_multihost", "true")], z);
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
 }
 
 #[test]
+fn failmode_continue_is_refused_unless_allowed() {
+    let node = Node::ready();
+    let z = exported_import()
+        .ok(PROPS, &props("on", "continue"))
+        .ok("zpool export labpool", "");
+    let a = node.agent(&[], z);
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrConfigured);
+    assert!(
+        e.reason.contains("failmode=continue") && e.reason.contains("exported it again"),
+        "{}",
+        e.reason
+    );
+    let z = exported_import()
+        .ok(PROPS, &props("on", "continue"))
+        .ok(ATTRD, "")
+        .ok(LIST, "");
+    let a = node.agent(&[("allow_failmode_continue", "true")], z);
+    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+}
+
+#[test]
+fn a_pool_live_elsewhere_with_a_cloned_hostid_is_never_imported() {
+    let node = Node::ready();
+    node.write("/etc/hostid", &[0x0b, 0x00, 0x77, 0x0a]);
+    node.write("/proc/sys/kernel/hostname", b"node2\n");
+    let z = Script::new()
+        .ok(BLKID, "/dev/vdc1\n")
+        .ok(ZDB, &fixture("zdb-lu-left-imported.txt"));
+    let a = node.agent(&[], z);
+    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrConfigured);
+    assert!(e.reason.contains("hostid 0a77000b"), "{}", e.reason);
+}
+
+#[test]
 fn a_key_that_cannot_load_fails_start_clearly() {
     let node = Node::ready();
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "on\n")
+    let z = exported_import()
+        .ok(PROPS, &props("on", "wait"))
+        .ok(ATTRD, "")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
         .fail(
             "zfs load-key labpool/secret",
@@ -221,10 +300,13 @@ fn a_key_that_cannot_load_fails_start_clearly() {
 #[test]
 fn missing_zvol_nodes_fail_after_the_wait() {
     let node = Node::ready();
-    let z = Script::new()
-        .ok("zpool import -N -o cachefile=none labpool", "")
-        .ok("zpool get -H -p -o value multihost labpool", "on\n")
-        .ok(LIST, "labpool/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\n");
+    let z = exported_import()
+        .ok(PROPS, &props("on", "wait"))
+        .ok(ATTRD, "")
+        .ok(
+            LIST,
+            "labpool/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\t-\t-\n",
+        );
     let a = node.agent(&[("zvol_wait", "1")], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert!(e.reason.contains("/dev/zvol/labpool/vol1"), "{}", e.reason);
@@ -288,6 +370,20 @@ fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
 }
 
 #[test]
+fn an_active_shared_spare_is_exported_with_force_and_nothing_killed() {
+    let node = Node::ready();
+    node.imported("ONLINE");
+    let spare = "cannot export 'labpool': use '-f' to override the following errors:\n'labpool' \
+                 has an active shared spare which could be used by other pools once 'labpool' \
+                 is exported.\n";
+    let z = Script::new()
+        .fail("zpool export labpool", spare)
+        .ok("zpool export -f labpool", "");
+    let a = node.agent(&[], z);
+    assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
+}
+
+#[test]
 fn monitor_reads_kstat_and_goes_deeper_on_request() {
     let node = Node::ready();
     let a = node.agent(&[], Script::new());
@@ -309,10 +405,12 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
     );
 
     node.imported("ONLINE");
-    let z = Script::new().ok(
-        "zpool status -p labpool",
-        &fixture("zpool-status-errors.txt"),
-    );
+    let z = Script::new()
+        .ok(
+            "zpool status -p labpool",
+            &fixture("zpool-status-errors.txt"),
+        )
+        .ok("zpool get -H -p -o value failmode labpool", "wait\n");
     let a = node.agent(&[], z);
     assert!(
         matches!(a.monitor(&ctx(Action::Monitor, 20, 10)), Ok(Health::Degraded(r)) if r.contains("vdb 0/0/12"))
@@ -323,12 +421,28 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
             "zpool status -p labpool",
             &fixture("zpool-status-clean.txt"),
         )
+        .ok("zpool get -H -p -o value failmode labpool", "continue\n")
         .ok(LIST, &fixture("zfs-list-after-import.txt"));
     let a = node.agent(&[], z);
     let e = a.monitor(&ctx(Action::Monitor, 20, 20)).unwrap_err();
     assert!(
         e.reason
             .contains("not mounted: labpool, labpool/data, labpool/secret"),
+        "{}",
+        e.reason
+    );
+    // load_keys=false: labpool/secret is locked on purpose
+    let z = Script::new()
+        .ok(
+            "zpool status -p labpool",
+            &fixture("zpool-status-clean.txt"),
+        )
+        .ok("zpool get -H -p -o value failmode labpool", "wait\n")
+        .ok(LIST, &fixture("zfs-list-after-import.txt"));
+    let a = node.agent(&[("load_keys", "false")], z);
+    let e = a.monitor(&ctx(Action::Monitor, 20, 20)).unwrap_err();
+    assert!(
+        e.reason.ends_with("not mounted: labpool, labpool/data"),
         "{}",
         e.reason
     );

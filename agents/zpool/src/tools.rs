@@ -18,6 +18,8 @@ pub enum Tool {
     Blkid,
     /// `modprobe` (loads the zfs module)
     Modprobe,
+    /// `attrd_updater` (Pacemaker's node attributes)
+    AttrdUpdater,
 }
 
 impl Tool {
@@ -29,6 +31,7 @@ impl Tool {
             Tool::Zdb => "zdb",
             Tool::Blkid => "blkid",
             Tool::Modprobe => "modprobe",
+            Tool::AttrdUpdater => "attrd_updater",
         }
     }
 }

@@ -20,13 +20,14 @@ RA
   rm -f "$tmp"
 }
 
-# ra NODE ACTION [k=v]… ; sets RC and OUT (stdout+stderr), never fails itself
+# ra NODE ACTION [k=v]… ; sets RC and OUT (stdout+stderr), never fails itself (and leaves the
+# caller's errexit setting as it was)
 ra() {
-  local node=$1; shift
+  local node=$1 errexit=$-; shift
   set +e
   OUT=$(lab exec -t 300 "$node" zpool-ra "$@" 2>&1)
   RC=$?
-  set -e
+  [[ $errexit != *e* ]] || set -e
   echo "[$node] zpool $* -> $RC"
   [ -z "$OUT" ] || sed 's/^/    /' <<<"$OUT"
 }

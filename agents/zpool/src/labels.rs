@@ -1,0 +1,373 @@
+//! What a pool's on-disk labels say, read without importing it (`zdb -l -uuuu` per device): the
+//! label configurations, every uberblock of the rings, and the pool's *current* uberblock chosen
+//! the way ZFS chooses it at import, among the labels that carry the pool's own `pool_guid`.
+//!
+//! Facts from OpenZFS 2.1.11 this follows (not its code): `vdev_uberblock_load` keeps the
+//! uberblock that `vdev_uberblock_compare` ranks highest over every slot of every label — higher
+//! txg, then later timestamp, then higher MMP sequence (0 when the MMP sequence is not valid);
+//! `zpool_read_label` gives a device the pool of its first label whose state is at most L2CACHE
+//! and whose txg is non-zero; `zdb -l -u` hides the MMP slots (the last slot of each ring, written
+//! between txgs with a higher timestamp and sequence) unless `-uuuu` is given, so `-uuuu` it is.
+
+use std::collections::BTreeSet;
+
+/// `POOL_STATE_ACTIVE`: imported, not exported (or left imported by a host that crashed).
+pub const STATE_ACTIVE: u64 = 0;
+/// `POOL_STATE_L2CACHE`, the highest state a pool member's label may carry.
+const STATE_L2CACHE: u64 = 4;
+/// `POOL_STATE_SPARE`.
+const STATE_SPARE: u64 = 3;
+/// `MMP_MAGIC` as zdb prints it.
+const MMP_MAGIC: u64 = 0xa11c_ea11;
+/// Labels per device.
+pub const LABELS: usize = 4;
+
+/// The top-level fields of one label's configuration that the import decisions need.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelConfig {
+    /// `name`: the pool's name.
+    pub name: String,
+    /// `pool_guid`: the pool's identity.
+    pub pool_guid: u64,
+    /// `state`: 0 active, 1 exported, 2 destroyed, 3 spare, 4 l2cache.
+    pub state: u64,
+    /// `txg` of the configuration (0 for spares and cache devices).
+    pub txg: u64,
+    /// `hostid` of the host that imported it last (absent without a hostid).
+    pub hostid: Option<u64>,
+    /// `hostname` of that host.
+    pub hostname: Option<String>,
+}
+
+impl LabelConfig {
+    /// True if `zpool_read_label` would take this label as the device's identity.
+    fn valid_member(&self) -> bool {
+        self.state <= STATE_L2CACHE
+            && (self.txg != 0 || self.state == STATE_SPARE || self.state == STATE_L2CACHE)
+    }
+}
+
+/// The MMP fields of an uberblock whose `mmp_magic` is valid (`MMP_VALID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UbMmp {
+    /// `mmp_delay` (ns): 0 when the writer had multihost off.
+    pub delay_ns: u64,
+    /// `mmp_seq`, when its valid bit is set.
+    pub seq: Option<u64>,
+    /// `mmp_fail`: the writer's `zfs_multihost_fail_intervals`, when valid.
+    pub fail_intervals: Option<u64>,
+    /// `mmp_write`: the writer's `zfs_multihost_interval` (ms), when valid.
+    pub interval_ms: Option<u64>,
+}
+
+/// One uberblock as zdb prints it, with the labels (0–3) of the device that hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Uberblock {
+    /// `txg`.
+    pub txg: u64,
+    /// `timestamp` (seconds).
+    pub timestamp: u64,
+    /// The MMP fields, `None` when `mmp_magic` is not MMP_MAGIC (a writer without MMP).
+    pub mmp: Option<UbMmp>,
+    /// The labels holding this uberblock.
+    pub labels: Vec<usize>,
+}
+
+impl Uberblock {
+    /// The order `vdev_uberblock_compare` gives: txg, timestamp, MMP sequence (0 if not valid).
+    fn rank(&self) -> (u64, u64, u64) {
+        let seq = self.mmp.and_then(|m| m.seq).unwrap_or(0);
+        (self.txg, self.timestamp, seq)
+    }
+}
+
+/// What `zdb -l -uuuu DEVICE` printed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceLabels {
+    /// The device.
+    pub device: String,
+    /// Each label's configuration (`None`: unreadable or not unpacked).
+    pub configs: [Option<LabelConfig>; LABELS],
+    /// Every valid uberblock of the four rings.
+    pub uberblocks: Vec<Uberblock>,
+}
+
+fn label_numbers(v: &str) -> Vec<usize> {
+    v.split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .filter(|n| *n < LABELS)
+        .collect()
+}
+
+fn unquote(v: &str) -> String {
+    v.trim().trim_matches('\'').to_owned()
+}
+
+/// Parse `zdb -l -uuuu` output of one device. Unknown lines are skipped; a configuration is
+/// assigned to the labels its `labels =` line lists, an uberblock to those of its own line.
+pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
+    let mut out = DeviceLabels {
+        device: device.to_owned(),
+        ..DeviceLabels::default()
+    };
+    let mut config: Option<LabelConfig> = None;
+    let mut ub: Option<Uberblock> = None;
+    for line in zdb.lines() {
+        let t = line.trim();
+        if t.starts_with("LABEL ") {
+            config = Some(LabelConfig::default());
+            ub = None;
+            continue;
+        }
+        if t.starts_with("Uberblock[") {
+            ub = (!t.ends_with("invalid")).then(Uberblock::default);
+            continue;
+        }
+        if let Some(u) = ub.as_mut() {
+            let Some((k, v)) = t.split_once(" = ") else {
+                continue;
+            };
+            let num = || v.split_whitespace().next().and_then(|n| n.parse::<u64>().ok());
+            match k {
+                "txg" => u.txg = num().unwrap_or(0),
+                "timestamp" => u.timestamp = num().unwrap_or(0),
+                "mmp_magic" => {
+                    u.mmp = (u64::from_str_radix(v.trim(), 16).ok() == Some(MMP_MAGIC))
+                        .then(UbMmp::default);
+                }
+                "mmp_delay" => {
+                    if let Some(m) = u.mmp.as_mut() {
+                        m.delay_ns = num().unwrap_or(0);
+                    }
+                }
+                "mmp_seq" => u.mmp.iter_mut().for_each(|m| m.seq = num()),
+                "mmp_fail" => u.mmp.iter_mut().for_each(|m| m.fail_intervals = num()),
+                "mmp_write" => u.mmp.iter_mut().for_each(|m| m.interval_ms = num()),
+                "labels" => {
+                    let mut done = ub.take().unwrap_or_default();
+                    done.labels = label_numbers(v);
+                    out.uberblocks.push(done);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        // configuration: top-level fields are indented by exactly four spaces
+        let top = line.starts_with("    ") && !line.starts_with("     ");
+        let Some(c) = config.as_mut().filter(|_| top) else {
+            continue;
+        };
+        if let Some(v) = t.strip_prefix("labels = ") {
+            for n in label_numbers(v) {
+                out.configs[n] = Some(c.clone());
+            }
+            continue;
+        }
+        let Some((k, v)) = t.split_once(": ") else {
+            continue;
+        };
+        let num = || v.trim().parse::<u64>().ok();
+        match k {
+            "name" => c.name = unquote(v),
+            "pool_guid" => c.pool_guid = num().unwrap_or(0),
+            "state" => c.state = num().unwrap_or(u64::MAX),
+            "txg" => c.txg = num().unwrap_or(0),
+            "hostid" => c.hostid = num(),
+            "hostname" => c.hostname = Some(unquote(v)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The pool as its labels show it: the current uberblock and the configuration beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolOnDisk {
+    /// The pool's `pool_guid`.
+    pub guid: u64,
+    /// The configuration of a label of the device holding the current uberblock.
+    pub config: LabelConfig,
+    /// The current uberblock.
+    pub current: Uberblock,
+    /// The device holding it.
+    pub device: String,
+}
+
+impl PoolOnDisk {
+    /// True if the last writer had multihost on: a valid MMP magic and a non-zero delay in the
+    /// current uberblock. ZFS skips the activity check when the magic is valid and the delay 0;
+    /// a writer without MMP at all (no magic) cannot be watched either.
+    pub fn multihost(&self) -> bool {
+        self.current.mmp.is_some_and(|m| m.delay_ns > 0)
+    }
+
+    /// True if the pool was not exported: in use now, or left by a host that died.
+    pub fn active(&self) -> bool {
+        self.config.state == STATE_ACTIVE
+    }
+
+    /// The hostid that imported it last (0 when none was recorded).
+    pub fn hostid(&self) -> u64 {
+        self.config.hostid.unwrap_or(0)
+    }
+
+    /// The hostname that imported it last.
+    pub fn hostname(&self) -> &str {
+        self.config.hostname.as_deref().unwrap_or("")
+    }
+}
+
+/// Why the labels decide nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelsProblem {
+    /// No device carries a label of a pool with this name (and guid, when one is given).
+    #[error("no device shows a label of pool {0}")]
+    NotFound(String),
+    /// Devices carry labels of several pools with this name.
+    #[error("labels of {} pools named {pool} are visible (pool_guid {}); set pool_guid to say which one is meant", guids.len(), guids.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))]
+    Ambiguous {
+        /// The name.
+        pool: String,
+        /// Their guids.
+        guids: Vec<u64>,
+    },
+    /// The pool's labels hold no valid uberblock.
+    #[error("the labels of pool {0} hold no valid uberblock")]
+    NoUberblock(String),
+}
+
+/// The device's pool: its first label that `zpool_read_label` would accept.
+fn identity(d: &DeviceLabels) -> Option<&LabelConfig> {
+    d.configs.iter().flatten().find(|c| c.valid_member())
+}
+
+/// The pool named `pool` (and `guid`, when given) with its current uberblock, among the labels
+/// whose `pool_guid` is the pool's; labels of other pools with the same name are ignored.
+pub fn current(
+    devices: &[DeviceLabels],
+    pool: &str,
+    guid: Option<u64>,
+) -> Result<PoolOnDisk, LabelsProblem> {
+    let guids: BTreeSet<u64> = devices
+        .iter()
+        .filter_map(identity)
+        .filter(|c| c.name == pool)
+        .map(|c| c.pool_guid)
+        .collect();
+    let guid = match guid {
+        Some(g) if guids.contains(&g) => g,
+        Some(g) => return Err(LabelsProblem::NotFound(format!("{pool} (pool_guid {g})"))),
+        None if guids.len() == 1 => guids.into_iter().next().unwrap_or_default(),
+        None if guids.is_empty() => return Err(LabelsProblem::NotFound(pool.to_owned())),
+        None => {
+            return Err(LabelsProblem::Ambiguous {
+                pool: pool.to_owned(),
+                guids: guids.into_iter().collect(),
+            })
+        }
+    };
+    let mut best: Option<(&DeviceLabels, &Uberblock)> = None;
+    for d in devices {
+        let ours: Vec<usize> = (0..LABELS)
+            .filter(|l| {
+                d.configs[*l]
+                    .as_ref()
+                    .is_some_and(|c| c.pool_guid == guid && c.name == pool)
+            })
+            .collect();
+        for ub in &d.uberblocks {
+            if ub.labels.iter().any(|l| ours.contains(l))
+                && best.map_or(true, |(_, b)| ub.rank() > b.rank())
+            {
+                best = Some((d, ub));
+            }
+        }
+    }
+    let Some((d, ub)) = best else {
+        return Err(LabelsProblem::NoUberblock(pool.to_owned()));
+    };
+    let config = ub
+        .labels
+        .iter()
+        .copied()
+        .chain(0..LABELS)
+        .filter_map(|l| d.configs[l].as_ref())
+        .find(|c| c.pool_guid == guid)
+        .cloned()
+        .unwrap_or_default();
+    Ok(PoolOnDisk {
+        guid,
+        config,
+        current: ub.clone(),
+        device: d.device.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::fixture;
+
+    fn one(file: &str) -> Result<PoolOnDisk, LabelsProblem> {
+        current(&[parse("/dev/vdc1", &fixture(file))], "labpool", None)
+    }
+
+    #[test]
+    fn a_label_is_parsed_with_its_rings() {
+        let d = parse("/dev/vdc1", &fixture("zdb-lu-left-imported.txt"));
+        for c in &d.configs {
+            let c = c.as_ref().unwrap();
+            assert_eq!(c.name, "labpool");
+            assert_eq!(c.pool_guid, 16_608_963_464_861_486_314);
+            assert_eq!((c.state, c.txg), (0, 51));
+            assert_eq!(c.hostid, Some(0x0a77_000b));
+            assert_eq!(c.hostname.as_deref(), Some("node1"));
+        }
+        assert_eq!(d.uberblocks.len(), 15);
+        let ub = &d.uberblocks[0];
+        assert_eq!((ub.txg, ub.timestamp), (4, 1_795_319_261));
+        assert_eq!(ub.labels, [0, 1, 2, 3]);
+        assert_eq!(
+            ub.mmp,
+            Some(UbMmp {
+                delay_ns: 1_000_000_000,
+                seq: Some(0),
+                fail_intervals: Some(10),
+                interval_ms: Some(1000),
+            })
+        );
+    }
+
+    #[test]
+    fn the_current_uberblock_decides_multihost_and_activity() {
+        let d = one("zdb-lu-left-imported.txt").unwrap();
+        assert_eq!(d.current.txg, 51);
+        assert!(d.active() && d.multihost());
+        assert_eq!((d.hostid(), d.hostname()), (0x0a77_000b, "node1"));
+        let d = one("zdb-lu-multihost-on.txt").unwrap();
+        assert!(!d.active() && d.multihost());
+        assert_eq!(d.current.txg, 21);
+        let off = parse("/dev/vdb1", &fixture("zdb-lu-multihost-off.txt"));
+        let d = current(&[off], "zplocal", None).unwrap();
+        assert!(!d.active() && !d.multihost());
+        assert_eq!(d.current.txg, 17);
+    }
+
+    #[test]
+    fn other_names_and_guids_are_not_the_pool() {
+        let devs = [parse("/dev/vdc1", &fixture("zdb-lu-left-imported.txt"))];
+        assert_eq!(
+            current(&devs, "tank", None),
+            Err(LabelsProblem::NotFound("tank".into()))
+        );
+        assert!(matches!(
+            current(&devs, "labpool", Some(42)),
+            Err(LabelsProblem::NotFound(_))
+        ));
+        assert!(current(&devs, "labpool", Some(16_608_963_464_861_486_314)).is_ok());
+        assert_eq!(
+            current(&[parse("/dev/vdc1", "failed to unpack label 0\n")], "labpool", None),
+            Err(LabelsProblem::NotFound("labpool".into()))
+        );
+    }
+}
