@@ -59,7 +59,9 @@ pub fn plan(
 ) -> Result<Plan, OcfError> {
     let disk = match labels {
         Ok(d) => d,
-        Err(e @ LabelsProblem::Ambiguous { .. }) => return Err(OcfError::configured(e.to_string())),
+        Err(e @ LabelsProblem::Ambiguous { .. }) => {
+            return Err(OcfError::configured(e.to_string()))
+        }
         Err(e) => return Ok(Plan::TwoStep(e.to_string())),
     };
     if !disk.active() {

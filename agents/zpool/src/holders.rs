@@ -378,7 +378,10 @@ mod tests {
         );
         mk("/sys/block/zd0/holders/dm-0");
         mk("/sys/block/zd0/zd0p1/holders");
-        write("/sys/block/loop0/loop/backing_file", "/tank/data/disk.img\n");
+        write(
+            "/sys/block/loop0/loop/backing_file",
+            "/tank/data/disk.img\n",
+        );
         write("/sys/block/loop1/loop/backing_file", "/srv/disk.img\n");
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
         let result = find(&fs, &files, 1, deadline);

@@ -91,7 +91,10 @@ impl Policy<'_> {
             a.push("-f".into());
         }
         a.extend(self.args.args().iter().cloned());
-        a.push(self.guid.map_or_else(|| self.pool.to_owned(), |g| g.to_string()));
+        a.push(
+            self.guid
+                .map_or_else(|| self.pool.to_owned(), |g| g.to_string()),
+        );
         a
     }
 }
@@ -327,7 +330,11 @@ mod tests {
 
     /// The pool as the recorded `zdb -l` output of one device shows it.
     fn disk(file: &str) -> Result<PoolOnDisk, LabelsProblem> {
-        labels::current(&[labels::parse("/dev/vdc1", &fixture(file))], "labpool", None)
+        labels::current(
+            &[labels::parse("/dev/vdc1", &fixture(file))],
+            "labpool",
+            None,
+        )
     }
 
     #[test]

@@ -295,7 +295,10 @@ mod tests {
         // heartbeat configurations carry the agent's own cachefile choice
         let a = ImportArgs::parse("-o cachefile=none -d /dev/disk/by-id").unwrap();
         assert_eq!(a.args(), ["-d", "/dev/disk/by-id"]);
-        assert_eq!(ImportArgs::parse("-ocachefile=none").unwrap().args().len(), 0);
+        assert_eq!(
+            ImportArgs::parse("-ocachefile=none").unwrap().args().len(),
+            0
+        );
         assert_eq!(
             ImportArgs::parse("-N").unwrap().args(),
             Vec::<String>::new()

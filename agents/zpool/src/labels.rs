@@ -127,7 +127,11 @@ pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
             let Some((k, v)) = t.split_once(" = ") else {
                 continue;
             };
-            let num = || v.split_whitespace().next().and_then(|n| n.parse::<u64>().ok());
+            let num = || {
+                v.split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+            };
             match k {
                 "txg" => u.txg = num().unwrap_or(0),
                 "timestamp" => u.timestamp = num().unwrap_or(0),
@@ -366,7 +370,11 @@ mod tests {
         ));
         assert!(current(&devs, "labpool", Some(16_608_963_464_861_486_314)).is_ok());
         assert_eq!(
-            current(&[parse("/dev/vdc1", "failed to unpack label 0\n")], "labpool", None),
+            current(
+                &[parse("/dev/vdc1", "failed to unpack label 0\n")],
+                "labpool",
+                None
+            ),
             Err(LabelsProblem::NotFound("labpool".into()))
         );
     }

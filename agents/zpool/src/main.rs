@@ -2,8 +2,8 @@
 
 mod agent;
 mod config;
-mod decide;
 mod datasets;
+mod decide;
 mod health;
 mod holders;
 mod import;

@@ -142,7 +142,9 @@ impl Zpool {
             Err(e) => e,
         };
         if self.gone() {
-            phase.end(&format!("pool {pool} exported (the export command said: {err})"));
+            phase.end(&format!(
+                "pool {pool} exported (the export command said: {err})"
+            ));
             return Ok(Stopped::Stopped);
         }
         let failure = export_failure(&err);
@@ -271,7 +273,10 @@ impl Zpool {
             signal_all(&stubborn, Signal::KILL);
             // a killed process releases its files only once it has exited
             let exit = ctx.budget.sub_deadline(ctx.budget.remaining() / 3);
-            self.wait_gone(&stubborn, exit.min(Instant::now() + Duration::from_secs(10)));
+            self.wait_gone(
+                &stubborn,
+                exit.min(Instant::now() + Duration::from_secs(10)),
+            );
             // a holder may have started others meanwhile
             pids = self
                 .holders(ctx)

@@ -125,10 +125,13 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
 fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
-    let z = Script::new().ok(PROPS, &props("on", "wait")).ok(ATTRD, "").ok(
-        LIST,
-        "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\toff\toff\n",
-    );
+    let z = Script::new()
+        .ok(PROPS, &props("on", "wait"))
+        .ok(ATTRD, "")
+        .ok(
+            LIST,
+            "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\toff\toff\n",
+        );
     let a = node.agent(&[("pool_guid", GUID)], z);
     assert_eq!(
         a.start(&ctx(Action::Start, 120, 0)),
