@@ -2,15 +2,14 @@
 //! refusals are classified; `-f` only when the current uberblock shows the pool left by another
 //! host with multihost on, so that ZFS's activity check protects the force.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use libocf::{Budget, OcfError};
+use libocf::{Budget, Command, CommandError, OcfError, Runner};
 
 use crate::decide::{self, Allowed, Me, Plan};
 use crate::importargs::ImportArgs;
 use crate::labels::{self, LabelsProblem, PoolOnDisk};
 use crate::mmp::{self, MmpParams};
-use crate::tools::{Tool, ToolError, Zfs};
 
 /// What ZFS's refusal to import means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,45 +79,40 @@ pub struct Policy<'a> {
 }
 
 impl Policy<'_> {
-    fn command(&self, force: bool) -> Vec<String> {
-        let mut a = vec![
-            "import".to_owned(),
-            "-N".into(),
-            "-o".into(),
-            "cachefile=none".into(),
-        ];
-        if force {
-            a.push("-f".into());
-        }
-        a.extend(self.args.args().iter().cloned());
-        a.push(
-            self.guid
-                .map_or_else(|| self.pool.to_owned(), |g| g.to_string()),
-        );
-        a
+    fn command(&self, force: bool, deadline: Instant) -> Command {
+        Command::new("zpool", deadline)
+            .args(["import", "-N", "-o", "cachefile=none"])
+            .args(force.then_some("-f"))
+            .args(self.args.args())
+            .arg(
+                self.guid
+                    .map_or_else(|| self.pool.to_owned(), |g| g.to_string()),
+            )
     }
 }
 
-fn zfs_says(e: &ToolError) -> String {
+fn zfs_says(e: &CommandError) -> String {
     match e {
-        ToolError::Failed { stderr, .. } => {
-            format!("ZFS says: {}", libocf::status::one_line(stderr))
+        CommandError::Failed { .. } => {
+            format!("ZFS says: {}", libocf::status::one_line(e.said()))
         }
         other => other.to_string(),
     }
 }
 
-fn tool_failure(e: ToolError, pool: &str) -> OcfError {
+fn tool_failure(e: CommandError, pool: &str) -> OcfError {
     match e {
-        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed on this node")),
-        e @ ToolError::TimedOut { .. } => {
-            OcfError::generic(format!("import of pool {pool} did not finish in time: {e}"))
+        e @ CommandError::Failed { .. } => {
+            OcfError::generic(format!("cannot import pool {pool}: {}", zfs_says(&e)))
         }
-        e => OcfError::generic(format!("cannot import pool {pool}: {}", zfs_says(&e))),
+        e @ CommandError::TimedOut { .. } => {
+            OcfError::from(e).context(format!("import of pool {pool} did not finish in time"))
+        }
+        e => OcfError::from(e).context(format!("cannot import pool {pool}")),
     }
 }
 
-fn refuse_active(pool: &str, e: &ToolError) -> OcfError {
+fn refuse_active(pool: &str, e: &CommandError) -> OcfError {
     OcfError::generic(format!(
         "pool {pool} is in use on another host (multihost activity seen); refusing to import \
          and never forcing over it; the pool was not touched. {}",
@@ -132,18 +126,19 @@ pub const LABEL_READ: Duration = Duration::from_secs(15);
 /// Read the pool's labels once: `blkid` finds the devices whose label names the pool, `zdb -l
 /// -uuuu` prints each one's labels and every uberblock (MMP slots included).
 pub fn read_labels(
-    zfs: &dyn Zfs,
+    tools: &dyn Runner,
     budget: &Budget,
     pool: &str,
     guid: Option<u64>,
 ) -> Result<PoolOnDisk, LabelsProblem> {
     let until = budget.sub_deadline(LABEL_READ);
-    let devices = zfs
-        .run(
-            Tool::Blkid,
-            &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
-            until,
-        )
+    let devices = tools
+        .stdout(&Command::new("blkid", until).args([
+            "-o",
+            "device",
+            "-t",
+            &format!("LABEL={pool}"),
+        ]))
         .unwrap_or_default();
     let mut read = Vec::new();
     for dev in devices
@@ -151,12 +146,12 @@ pub fn read_labels(
         .map(str::trim)
         .filter(|d| d.starts_with('/'))
     {
-        match zfs.run(Tool::Zdb, &crate::tools::args(&["-l", "-uuuu", dev]), until) {
+        match tools.stdout(&Command::new("zdb", until).args(["-l", "-uuuu", dev])) {
             Ok(out) => read.push(labels::parse(dev, &out)),
             // zdb exits 1 when one of the four labels cannot be unpacked; what it printed of
             // the others still counts
-            Err(ToolError::Failed { stderr, .. }) if stderr.contains("LABEL ") => {
-                read.push(labels::parse(dev, &stderr));
+            Err(e @ CommandError::Failed { .. }) if e.said().contains("LABEL ") => {
+                read.push(labels::parse(dev, e.said()));
             }
             Err(e) => tracing::warn!("cannot read the labels of {dev}: {e}"),
         }
@@ -168,7 +163,7 @@ pub fn read_labels(
 /// pool or one this host left, `-f` at once for one left by another host with multihost on,
 /// the two-step path when the labels decide nothing, or a refusal.
 pub fn import(
-    zfs: &dyn Zfs,
+    tools: &dyn Runner,
     budget: &Budget,
     p: &Policy,
     on_disk: &Result<PoolOnDisk, LabelsProblem>,
@@ -184,25 +179,25 @@ pub fn import(
                 "the current uberblock of pool {pool} shows it left imported by host \
                  '{hostname}' (hostid {hostid:08x}) with multihost=on: importing with -f at once"
             );
-            forced(zfs, budget, p, check)
+            forced(tools, budget, p, check)
         }
-        Plan::Plain => plain(zfs, budget, p),
+        Plan::Plain => plain(tools, budget, p),
         Plan::TwoStep(why) => {
             tracing::info!("pool {pool}: {why}; plain import first");
-            plain(zfs, budget, p)
+            plain(tools, budget, p)
         }
     }
 }
 
-fn plain(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+fn plain(tools: &dyn Runner, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
     let pool = p.pool;
-    let first = zfs.run(Tool::Zpool, &p.command(false), budget.deadline());
+    let first = tools.run(&p.command(false, budget.deadline()));
     let err = match first {
         Ok(_) => return Ok(Imported::Plain),
-        Err(e @ ToolError::Failed { .. }) => e,
+        Err(e @ CommandError::Failed { .. }) => e,
         Err(e) => return Err(tool_failure(e, pool)),
     };
-    match classify(err.stderr()) {
+    match classify(err.said()) {
         Refusal::ActiveElsewhere => Err(refuse_active(pool, &err)),
         Refusal::NoHostid => Err(OcfError::installed(format!(
             "pool {pool} has multihost=on and this node has no hostid (run zgenhostid); {}",
@@ -217,17 +212,17 @@ fn plain(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfErro
             zfs_says(&err)
         ))),
         Refusal::Other => Err(tool_failure(err, pool)),
-        Refusal::LastUsedElsewhere => force_import(zfs, budget, p, &err),
+        Refusal::LastUsedElsewhere => force_import(tools, budget, p, &err),
     }
 }
 
 /// ZFS refused the plain import because another host used the pool last: read the labels
 /// again (they may have changed since) and force only what they show to be protected.
 fn force_import(
-    zfs: &dyn Zfs,
+    tools: &dyn Runner,
     budget: &Budget,
     p: &Policy,
-    refusal: &ToolError,
+    refusal: &CommandError,
 ) -> Result<Imported, OcfError> {
     let pool = p.pool;
     if !p.allowed.force {
@@ -237,7 +232,7 @@ fn force_import(
             zfs_says(refusal)
         )));
     }
-    let on_disk = read_labels(zfs, budget, pool, p.guid);
+    let on_disk = read_labels(tools, budget, pool, p.guid);
     let check = match &on_disk {
         Ok(d) if d.multihost() => mmp::activity_check(&p.local, d.current.mmp.as_ref()),
         _ if p.allowed.no_multihost => {
@@ -266,13 +261,13 @@ fn force_import(
     if let Ok(d) = &on_disk {
         decide::plan(pool, &Ok(d.clone()), p.me, p.allowed, &p.local)?;
     }
-    forced(zfs, budget, p, check)
+    forced(tools, budget, p, check)
 }
 
 /// `zpool import -f`, whose multihost activity check (up to `check`) refuses a pool another
 /// host still writes.
 fn forced(
-    zfs: &dyn Zfs,
+    tools: &dyn Runner,
     budget: &Budget,
     p: &Policy,
     check: Duration,
@@ -287,9 +282,9 @@ fn forced(
          if the other host is still alive",
         check.as_secs_f64()
     );
-    match zfs.run(Tool::Zpool, &p.command(true), budget.deadline()) {
+    match tools.run(&p.command(true, budget.deadline())) {
         Ok(_) => Ok(Imported::Forced),
-        Err(e @ ToolError::Failed { .. }) if classify(e.stderr()) == Refusal::ActiveElsewhere => {
+        Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
         Err(e) => Err(tool_failure(e, pool)),
@@ -300,7 +295,7 @@ fn forced(
 mod tests {
     use super::*;
     use crate::tests::fixture;
-    use crate::tools::fake::Script;
+    use libocf::ScriptedRunner as Script;
 
     const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
     const FORCE: &str = "zpool import -N -o cachefile=none -f labpool";

@@ -11,7 +11,6 @@ use crate::decide::{Allowed, Me};
 use crate::import::{self, Policy};
 use crate::mmp::{self, MmpParams};
 use crate::sysfs;
-use crate::tools::{args, Tool, ToolError};
 
 /// Logs how long a phase took.
 pub struct Phase {
@@ -39,13 +38,6 @@ impl Phase {
     }
 }
 
-fn zfs_error(what: &str, e: &ToolError) -> OcfError {
-    match e {
-        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed on this node")),
-        e => OcfError::generic(format!("{what}: {e}")),
-    }
-}
-
 /// What start needs to know of an imported pool, from one `zpool get`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolProps {
@@ -59,14 +51,13 @@ pub struct PoolProps {
 
 impl PoolProps {
     /// The `zpool get` arguments.
-    pub const ARGS: [&'static str; 7] = [
+    pub const ARGS: [&'static str; 6] = [
         "get",
         "-H",
         "-p",
         "-o",
         "property,value",
         "multihost,failmode,guid",
-        "",
     ];
 
     /// Parse `zpool get -H -p -o property,value multihost,failmode,guid POOL`.
@@ -106,7 +97,8 @@ impl Zpool {
         }
         self.preflight(ctx)?;
         let phase = Phase::begin("labels");
-        let on_disk = import::read_labels(self.zfs.as_ref(), &ctx.budget, pool, self.cfg.pool_guid);
+        let on_disk =
+            import::read_labels(self.tools.as_ref(), &ctx.budget, pool, self.cfg.pool_guid);
         phase.end(&match &on_disk {
             Ok(d) => format!(
                 "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}",
@@ -136,7 +128,7 @@ impl Zpool {
             },
             local: self.mmp(),
         };
-        let how = import::import(self.zfs.as_ref(), &ctx.budget, &policy, &on_disk)?;
+        let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));
         let props = self.props(ctx)?;
         if let Err(e) = self.check_props(&props) {
@@ -154,10 +146,9 @@ impl Zpool {
     fn preflight(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let phase = Phase::begin("preflight");
         if !sysfs::zfs_module_loaded(&self.fs) {
-            let loaded = self.zfs.run(
-                Tool::Modprobe,
-                &args(&["zfs"]),
-                ctx.budget.sub_deadline(Duration::from_secs(30)),
+            let loaded = self.tools.run(
+                &ctx.command_within("modprobe", Duration::from_secs(30))
+                    .arg("zfs"),
             );
             if loaded.is_err() || !sysfs::zfs_module_loaded(&self.fs) {
                 return Err(OcfError::installed(
@@ -211,14 +202,14 @@ impl Zpool {
 
     /// multihost, failmode and guid of the imported pool, in one `zpool get`.
     fn props(&self, ctx: &Ctx) -> Result<PoolProps, OcfError> {
-        let mut a = PoolProps::ARGS.map(str::to_owned).to_vec();
-        if let Some(last) = a.last_mut() {
-            last.clone_from(&self.cfg.pool);
-        }
         let out = self
-            .zfs
-            .run(Tool::Zpool, &a, ctx.budget.deadline())
-            .map_err(|e| zfs_error("reading the pool's properties", &e))?;
+            .tools
+            .stdout(
+                &ctx.command("zpool")
+                    .args(PoolProps::ARGS)
+                    .arg(&self.cfg.pool),
+            )
+            .map_err(|e| OcfError::from(e).context("reading the pool's properties"))?;
         Ok(PoolProps::parse(&out))
     }
 
@@ -264,9 +255,7 @@ impl Zpool {
     fn undo_import(&self, ctx: &Ctx, why: OcfError) -> OcfError {
         let pool = &self.cfg.pool;
         let phase = Phase::begin("export");
-        let undo = self
-            .zfs
-            .run(Tool::Zpool, &args(&["export", pool]), ctx.budget.deadline());
+        let undo = self.tools.run(&ctx.command("zpool").args(["export", pool]));
         phase.end(&format!(
             "undoing the import: {}",
             if undo.is_ok() { "exported" } else { "FAILED" }
@@ -289,10 +278,9 @@ impl Zpool {
     /// check can compare the nodes (a cloned hostid defeats multihost). Best effort.
     fn record_hostid(&self, ctx: &Ctx) {
         let hostid = format!("{:08x}", sysfs::hostid(&self.fs));
-        let done = self.zfs.run(
-            Tool::AttrdUpdater,
-            &args(&["-n", HOSTID_ATTRIBUTE, "-U", &hostid]),
-            ctx.budget.sub_deadline(Duration::from_secs(5)),
+        let done = self.tools.run(
+            &ctx.command_within("attrd_updater", Duration::from_secs(5))
+                .args(["-n", HOSTID_ATTRIBUTE, "-U", &hostid]),
         );
         if let Err(e) = done {
             tracing::debug!("node attribute {HOSTID_ATTRIBUTE} not recorded: {e}");
@@ -302,8 +290,8 @@ impl Zpool {
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
     fn prepare_datasets(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
-        let mut ds = datasets::list(self.zfs.as_ref(), pool, ctx.budget.deadline())
-            .map_err(|e| zfs_error("listing datasets", &e))?;
+        let mut ds = datasets::list(self.tools.as_ref(), pool, ctx.budget.deadline())
+            .map_err(|e| OcfError::from(e).context("listing datasets"))?;
         if self.cfg.load_keys {
             let phase = Phase::begin("keys");
             let roots: Vec<String> = datasets::keys_to_load(&ds)
@@ -312,9 +300,11 @@ impl Zpool {
                 .map(|d| d.name.clone())
                 .collect();
             for root in &roots {
-                self.zfs
-                    .run(Tool::Zfs, &args(&["load-key", root]), ctx.budget.deadline())
-                    .map_err(|e| zfs_error(&format!("cannot load the key of {root}"), &e))?;
+                self.tools
+                    .run(&ctx.command("zfs").args(["load-key", root]))
+                    .map_err(|e| {
+                        OcfError::from(e).context(format!("cannot load the key of {root}"))
+                    })?;
                 unlock(&mut ds, root);
             }
             phase.end(&format!("{} key(s) loaded", roots.len()));
@@ -325,9 +315,9 @@ impl Zpool {
             .map(|d| d.name.clone())
             .collect();
         for name in &mounts {
-            self.zfs
-                .run(Tool::Zfs, &args(&["mount", name]), ctx.budget.deadline())
-                .map_err(|e| zfs_error(&format!("cannot mount {name}"), &e))?;
+            self.tools
+                .run(&ctx.command("zfs").args(["mount", name]))
+                .map_err(|e| OcfError::from(e).context(format!("cannot mount {name}")))?;
             mounted(&mut ds, name);
         }
         phase.end(&format!("{} file system(s) mounted", mounts.len()));
@@ -347,13 +337,10 @@ impl Zpool {
         }
         let phase = Phase::begin("shares");
         for d in &shares {
-            match self
-                .zfs
-                .run(Tool::Zfs, &args(&["share", &d.name]), ctx.budget.deadline())
-            {
+            match self.tools.run(&ctx.command("zfs").args(["share", &d.name])) {
                 Ok(_) => {}
-                Err(e) if e.stderr().contains("already shared") => {}
-                Err(e) => return Err(zfs_error(&format!("cannot share {}", d.name), &e)),
+                Err(e) if e.said().contains("already shared") => {}
+                Err(e) => return Err(OcfError::from(e).context(format!("cannot share {}", d.name))),
             }
         }
         phase.end(&format!("{} file system(s) shared", shares.len()));

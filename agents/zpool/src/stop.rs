@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use libocf::{Ctx, OcfError, Stopped};
+use libocf::{Command, CommandError, Ctx, OcfError, Stopped};
 use rustix::process::{Pid, Signal};
 
 use crate::agent::Zpool;
 use crate::holders::{self, Holder, PoolFiles};
 use crate::start::Phase;
 use crate::sysfs::{self, Fs};
-use crate::tools::{args, Tool, ToolError};
 
 /// Mountpoints of the pool's file systems from `/proc/self/mountinfo` (no child process, and it
 /// works while ZFS commands would block).
@@ -100,11 +99,11 @@ enum ExportFailure {
     Other,
 }
 
-fn export_failure(e: &ToolError) -> ExportFailure {
+fn export_failure(e: &CommandError) -> ExportFailure {
     match e {
-        ToolError::TimedOut { .. } => ExportFailure::Slow,
-        ToolError::Failed { stderr, .. } => {
-            let s = stderr.to_ascii_lowercase();
+        CommandError::TimedOut { .. } => ExportFailure::Slow,
+        CommandError::Failed { .. } => {
+            let s = e.said().to_ascii_lowercase();
             if s.contains("active shared spare") {
                 ExportFailure::ActiveSharedSpare
             } else if s.contains("busy") {
@@ -113,7 +112,7 @@ fn export_failure(e: &ToolError) -> ExportFailure {
                 ExportFailure::Other
             }
         }
-        ToolError::Missing(_) => ExportFailure::Other,
+        _ => ExportFailure::Other,
     }
 }
 
@@ -134,7 +133,7 @@ impl Zpool {
             )));
         }
         let phase = Phase::begin("export");
-        let err = match self.export(ctx, false, ctx.budget.sub_deadline(self.cfg.export_timeout)) {
+        let err = match self.export(false, ctx.budget.sub_deadline(self.cfg.export_timeout)) {
             Ok(()) => {
                 phase.end(&format!("pool {pool} exported"));
                 return Ok(Stopped::Stopped);
@@ -151,10 +150,7 @@ impl Zpool {
         phase.end(&format!("pool {pool} not exported ({failure:?}): {err}"));
         match failure {
             ExportFailure::Other => {
-                return Err(match err {
-                    ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed")),
-                    e => OcfError::generic(format!("cannot export pool {pool}: {e}")),
-                })
+                return Err(OcfError::from(err).context(format!("cannot export pool {pool}")))
             }
             ExportFailure::ActiveSharedSpare => {
                 tracing::info!(
@@ -166,7 +162,7 @@ impl Zpool {
             ExportFailure::Slow if self.holders(ctx).is_empty() => {
                 // nothing holds it: a slow export (much dirty data); let it use what is left
                 let phase = Phase::begin("export");
-                let again = self.export(ctx, false, ctx.budget.deadline());
+                let again = self.export(false, ctx.budget.deadline());
                 if again.is_ok() || self.gone() {
                     phase.end(&format!("pool {pool} exported (slowly)"));
                     return Ok(Stopped::Stopped);
@@ -186,20 +182,18 @@ impl Zpool {
     }
 
     /// `zpool export [-f] POOL` until `deadline`.
-    fn export(&self, _ctx: &Ctx, force: bool, deadline: Instant) -> Result<(), ToolError> {
-        let pool = self.cfg.pool.as_str();
-        let a = if force {
-            args(&["export", "-f", pool])
-        } else {
-            args(&["export", pool])
-        };
-        self.zfs.run(Tool::Zpool, &a, deadline).map(drop)
+    fn export(&self, force: bool, deadline: Instant) -> Result<(), CommandError> {
+        let cmd = Command::new("zpool", deadline)
+            .arg("export")
+            .args(force.then_some("-f"))
+            .arg(&self.cfg.pool);
+        self.tools.run(&cmd).map(drop)
     }
 
     fn export_forced(&self, ctx: &Ctx) -> Result<Stopped, OcfError> {
         let pool = &self.cfg.pool;
         let phase = Phase::begin("export");
-        match self.export(ctx, true, ctx.budget.deadline()) {
+        match self.export(true, ctx.budget.deadline()) {
             Ok(()) => {}
             Err(_) if self.gone() => {}
             Err(e) => {

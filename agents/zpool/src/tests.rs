@@ -4,12 +4,15 @@
 use std::time::Duration;
 
 use libocf::env::OcfEnv;
-use libocf::{Action, Ctx, Health, OcfStatus, Params, ResourceAgent, Started, Stopped};
+use libocf::{
+    Action, Ctx, Health, OcfStatus, Params, ResourceAgent, ScriptedRunner as Script, Started,
+    Stopped,
+};
 
 use crate::agent::Zpool;
-use crate::config::{Config, SPEC};
+use crate::config::Config;
+use crate::spec::SPEC;
 use crate::sysfs::Fs;
-use crate::tools::fake::Script;
 
 struct Node {
     dir: tempfile::TempDir,
@@ -55,7 +58,7 @@ impl Node {
         Zpool {
             cfg: Config::from_params(&Params::parse(&SPEC, vars).unwrap()).unwrap(),
             fs: self.fs(),
-            zfs: Box::new(script),
+            tools: Box::new(script),
         }
     }
 }
@@ -460,4 +463,26 @@ fn monitor_reports_drifted_tuning_as_degraded() {
         Ok(Health::Degraded(r)) => assert!(r.contains("zfs_multihost_interval is 1000"), "{r}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_node_without_the_zfs_tools_is_not_installed() {
+    let node = Node::ready();
+    let z = Script::new()
+        .missing(BLKID)
+        .missing("zpool import -N -o cachefile=none labpool");
+    let e = node
+        .agent(&[], z)
+        .start(&ctx(Action::Start, 120, 0))
+        .unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled, "{}", e.reason);
+    assert!(e.reason.contains("zpool is not installed"), "{}", e.reason);
+
+    node.imported("ONLINE");
+    let z = Script::new().missing("zpool status -p labpool");
+    let e = node
+        .agent(&[], z)
+        .monitor(&ctx(Action::Monitor, 20, 10))
+        .unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled, "{}", e.reason);
 }
