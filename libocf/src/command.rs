@@ -415,6 +415,7 @@ impl Command {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        die_with_parent(&mut cmd);
         tracing::debug!("running {} ({})", shown, program.display());
         let mut child = cmd.spawn().map_err(|source| CommandError::Spawn {
             command: shown.clone(),
@@ -480,6 +481,27 @@ fn kill_group(pid: u32) {
         .and_then(rustix::process::Pid::from_raw)
     {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// The child gets SIGKILL when the agent dies: it runs in a process group of its own (so that a
+/// deadline kills its whole tree), which Pacemaker's kill of the agent's group at the action
+/// timeout does not reach. `PR_SET_PDEATHSIG` follows the *thread* that spawned the child, and
+/// every command is waited for by the thread that runs it, so the child never outlives its waiter.
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut std::process::Command) {
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before exec; it makes two system calls
+    // (prctl, getppid), both async-signal-safe, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            if rustix::process::getppid() != Some(parent) {
+                // the agent died between fork and prctl: nobody will read this child's output
+                return Err(std::io::Error::from_raw_os_error(3));
+            }
+            Ok(())
+        });
     }
 }
 
@@ -557,6 +579,63 @@ mod tests {
         assert!(msg.contains("exit code 3"), "{msg}");
         assert!(msg.ends_with(": pool is busy"), "{msg}");
         assert_eq!(e.code(), Some(3));
+    }
+
+    /// Helper mode of the test binary for `children_die_with_the_agent`: run a long command
+    /// through [`Command`] (as an agent would) and never return.
+    #[test]
+    fn pdeathsig_helper() {
+        let Some(pidfile) = std::env::var_os("HASAN_PDEATHSIG_PIDFILE") else {
+            return;
+        };
+        let script = format!("echo $$ > {}; exec sleep 60", pidfile.to_string_lossy());
+        let _ = sh(&script)
+            .deadline(Instant::now() + Duration::from_secs(60))
+            .run();
+    }
+
+    #[test]
+    fn children_die_with_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("child.pid");
+        // the "agent": this test binary in helper mode, killed the way Pacemaker kills an agent
+        let mut agent = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "command::tests::pdeathsig_helper", "--nocapture"])
+            .env("HASAN_PDEATHSIG_PIDFILE", &pidfile)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        let child: i32 = loop {
+            if let Some(pid) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(Instant::now() < until, "the helper never started its child");
+            thread::sleep(Duration::from_millis(50));
+        };
+        let alive = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| {
+                    !s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(false)
+        };
+        assert!(alive(child), "the child runs while the agent does");
+        agent.kill().unwrap();
+        agent.wait().unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while alive(child) && Instant::now() < until {
+            thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!alive(child), "child {child} outlived the agent");
     }
 
     #[test]
