@@ -87,13 +87,15 @@ impl Zpool {
                      data (zpool status {pool})"
                 )));
             }
-            let props = self.props(ctx)?;
-            self.check_props(&props).map_err(|e| {
-                OcfError::generic(format!("pool {pool} is already imported here, but {e}"))
-            })?;
-            self.record_hostid(ctx);
-            self.prepare_datasets(ctx)?;
-            return Ok(Started::AlreadyRunning);
+            return std::thread::scope(|s| {
+                s.spawn(|| self.record_hostid(ctx));
+                let (props, ds) = self.read_pool(ctx);
+                self.check_props(&props?).map_err(|e| {
+                    OcfError::generic(format!("pool {pool} is already imported here, but {e}"))
+                })?;
+                self.prepare_datasets(ctx, ds?)?;
+                Ok(Started::AlreadyRunning)
+            });
         }
         self.preflight(ctx)?;
         let phase = Phase::begin("labels");
@@ -130,13 +132,15 @@ impl Zpool {
         };
         let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));
-        let props = self.props(ctx)?;
-        if let Err(e) = self.check_props(&props) {
-            return Err(self.undo_import(ctx, e));
-        }
-        self.record_hostid(ctx);
-        self.prepare_datasets(ctx)?;
-        Ok(Started::Started)
+        std::thread::scope(|s| {
+            s.spawn(|| self.record_hostid(ctx));
+            let (props, ds) = self.read_pool(ctx);
+            if let Err(e) = props.and_then(|p| self.check_props(&p)) {
+                return Err(self.undo_import(ctx, e));
+            }
+            self.prepare_datasets(ctx, ds?)?;
+            Ok(Started::Started)
+        })
     }
 
     fn mmp(&self) -> MmpParams {
@@ -198,6 +202,27 @@ impl Zpool {
             mmp.fail_intervals
         ));
         Ok(())
+    }
+
+    /// The pool's properties and its datasets, read at the same time.
+    fn read_pool(
+        &self,
+        ctx: &Ctx,
+    ) -> (Result<PoolProps, OcfError>, Result<Vec<Dataset>, OcfError>) {
+        let phase = Phase::begin("properties");
+        let read = std::thread::scope(|s| {
+            let ds = s.spawn(|| {
+                datasets::list(self.tools.as_ref(), &self.cfg.pool, ctx.budget.deadline())
+                    .map_err(|e| OcfError::from(e).context("listing datasets"))
+            });
+            let props = self.props(ctx);
+            let ds = ds
+                .join()
+                .unwrap_or_else(|_| Err(OcfError::generic("listing datasets failed")));
+            (props, ds)
+        });
+        phase.end("zpool get, zfs list");
+        read
     }
 
     /// multihost, failmode and guid of the imported pool, in one `zpool get`.
@@ -288,10 +313,8 @@ impl Zpool {
     }
 
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
-    fn prepare_datasets(&self, ctx: &Ctx) -> Result<(), OcfError> {
+    fn prepare_datasets(&self, ctx: &Ctx, mut ds: Vec<Dataset>) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
-        let mut ds = datasets::list(self.tools.as_ref(), pool, ctx.budget.deadline())
-            .map_err(|e| OcfError::from(e).context("listing datasets"))?;
         if self.cfg.load_keys {
             let phase = Phase::begin("keys");
             let roots: Vec<String> = datasets::keys_to_load(&ds)
@@ -310,19 +333,49 @@ impl Zpool {
             phase.end(&format!("{} key(s) loaded", roots.len()));
         }
         let phase = Phase::begin("mounts");
-        let mounts: Vec<String> = datasets::to_mount(&ds)
+        let mounts: Vec<(usize, String)> = datasets::to_mount(&ds)
             .iter()
-            .map(|d| d.name.clone())
+            .map(|d| (d.mountpoint.matches('/').count(), d.name.clone()))
             .collect();
-        for name in &mounts {
-            self.tools
-                .run(&ctx.command("zfs").args(["mount", name]))
-                .map_err(|e| OcfError::from(e).context(format!("cannot mount {name}")))?;
-            mounted(&mut ds, name);
+        // parents before children; the file systems of one depth at the same time
+        for depth in mounts
+            .iter()
+            .map(|(d, _)| *d)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let level: Vec<&String> = mounts
+                .iter()
+                .filter(|(d, _)| *d == depth)
+                .map(|(_, n)| n)
+                .collect();
+            let results: Vec<Result<(), OcfError>> = std::thread::scope(|s| {
+                let running: Vec<_> = level
+                    .iter()
+                    .map(|name| s.spawn(|| self.mount(ctx, name)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(OcfError::generic("a mount failed")))
+                    })
+                    .collect()
+            });
+            results.into_iter().collect::<Result<(), OcfError>>()?;
+            for name in level {
+                mounted(&mut ds, name);
+            }
         }
         phase.end(&format!("{} file system(s) mounted", mounts.len()));
         self.share(ctx, &ds)?;
         self.wait_zvols(ctx, &datasets::zvol_nodes(&ds))
+    }
+
+    fn mount(&self, ctx: &Ctx, name: &str) -> Result<(), OcfError> {
+        self.tools
+            .run(&ctx.command("zfs").args(["mount", name]))
+            .map(drop)
+            .map_err(|e| OcfError::from(e).context(format!("cannot mount {name}")))
     }
 
     /// Share what `sharenfs`/`sharesmb` ask for, as `zpool import` without `-N` does (and

@@ -102,6 +102,7 @@ fn props(multihost: &str, failmode: &str) -> String {
 /// The commands of a start up to the import of an exported pool, with the answers recorded.
 fn exported_import() -> Script {
     Script::new()
+        .any_order()
         .ok(BLKID, "/dev/vdc1\n")
         .ok(ZDB, &fixture("zdb-lu-multihost-on.txt"))
         .ok(IMPORT, "")
@@ -129,6 +130,7 @@ fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
     let z = Script::new()
+        .any_order()
         .ok(PROPS, &props("on", "wait"))
         .ok(ATTRD, "")
         .ok(
@@ -155,7 +157,12 @@ fn an_imported_pool_is_running_only_if_healthy_protected_and_the_same() {
         (vec![], props("off", "wait"), "multihost=off"),
         (vec![], props("on", "continue"), "failmode=continue"),
     ] {
-        let a = node.agent(&params, Script::new().ok(PROPS, &answer));
+        let z = Script::new()
+            .any_order()
+            .ok(PROPS, &answer)
+            .ok(ATTRD, "")
+            .ok(LIST, "");
+        let a = node.agent(&params, z);
         let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
         assert_eq!(e.status, OcfStatus::ErrGeneric, "{needle}");
         assert!(e.reason.contains(needle), "{}", e.reason);
@@ -226,6 +233,8 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
     let node = Node::ready();
     let z = exported_import()
         .ok(PROPS, &props("off", "wait"))
+        .ok(ATTRD, "")
+        .ok(LIST, "")
         .ok("zpool export labpool", "");
     let a = node.agent(&[], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
@@ -249,6 +258,8 @@ fn failmode_continue_is_refused_unless_allowed() {
     let node = Node::ready();
     let z = exported_import()
         .ok(PROPS, &props("on", "continue"))
+        .ok(ATTRD, "")
+        .ok(LIST, "")
         .ok("zpool export labpool", "");
     let a = node.agent(&[], z);
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
