@@ -410,6 +410,28 @@ mod tests {
     }
 
     #[test]
+    fn multihost_switched_off_on_the_active_node_is_never_imported() {
+        let args = ImportArgs::default();
+        let p = policy(&args, NODE2, "node2");
+        let z = Script::new();
+        let on_disk = disk("zdb-luuuu-multihost-switched-off.txt");
+        let e = import(&z, &budget(), &p, &on_disk).unwrap_err();
+        assert_eq!(e.status, libocf::OcfStatus::ErrConfigured);
+        assert!(e.reason.contains("multihost=off"), "{}", e.reason);
+        assert!(z.ran().is_empty(), "no import at all: {:?}", z.ran());
+        // labels unreadable at first: the plain import's refusal leads to a second read,
+        // which refuses -f just the same
+        let z = Script::new()
+            .fail(IMPORT, &fixture("import-multihost-switched-off.txt"))
+            .ok(BLKID, "/dev/vdc1\n")
+            .ok(ZDB, &fixture("zdb-luuuu-multihost-switched-off.txt"));
+        let none = Err(LabelsProblem::NotFound("labpool".into()));
+        let e = import(&z, &budget(), &p, &none).unwrap_err();
+        assert!(e.reason.contains("multihost=off"), "{}", e.reason);
+        assert!(!z.ran().contains(&FORCE.to_owned()));
+    }
+
+    #[test]
     fn single_activity_check_false_keeps_the_two_step_path() {
         let args = ImportArgs::default();
         let mut p = policy(&args, NODE2, "node2");

@@ -378,4 +378,80 @@ mod tests {
             Err(LabelsProblem::NotFound("labpool".into()))
         );
     }
+
+    /// What the agent's old rule ("any uberblock has a non-zero mmp_delay") said.
+    fn any_delay(d: &DeviceLabels) -> bool {
+        d.uberblocks
+            .iter()
+            .any(|u| u.mmp.is_some_and(|m| m.delay_ns > 0))
+    }
+
+    #[test]
+    fn ring_states_recorded_in_the_lab() {
+        let exported = one("zdb-luuuu-exported.txt").unwrap();
+        assert!(!exported.active() && exported.multihost());
+        // -uuuu shows the MMP slots: written between txgs, with a sequence
+        let raw = parse("/dev/vdc1", &fixture("zdb-luuuu-active.txt"));
+        assert!(raw
+            .uberblocks
+            .iter()
+            .any(|u| u.mmp.and_then(|m| m.seq).unwrap_or(0) > 0));
+        let active = one("zdb-luuuu-active.txt").unwrap();
+        assert!(active.active() && active.multihost());
+        assert_eq!((active.hostid(), active.hostname()), (0x0a77_000b, "node1"));
+        assert_eq!(active.guid, exported.guid);
+        assert!(active.current.txg >= exported.current.txg);
+        // nothing ranks above the current uberblock
+        assert!(raw.uberblocks.iter().all(|u| u.rank() <= active.current.rank()));
+    }
+
+    #[test]
+    fn multihost_switched_off_is_read_from_the_current_uberblock_only() {
+        let raw = parse("/dev/vdc1", &fixture("zdb-luuuu-multihost-switched-off.txt"));
+        assert!(any_delay(&raw), "older ring slots still carry an MMP delay");
+        let d = one("zdb-luuuu-multihost-switched-off.txt").unwrap();
+        assert!(d.active());
+        assert!(!d.multihost(), "{:?}", d.current);
+        assert_eq!(d.current.mmp.map(|m| m.delay_ns), Some(0));
+    }
+
+    #[test]
+    fn a_writer_without_fail_intervals_is_read_as_such() {
+        let d = one("zdb-luuuu-fail0.txt").unwrap();
+        assert!(d.active() && d.multihost());
+        let m = d.current.mmp.unwrap();
+        assert_eq!((m.fail_intervals, m.interval_ms), (Some(0), Some(1000)));
+        // (write interval + its mmp_delay) × 20 import intervals, at least the local 20 s, +25 %
+        let want = std::time::Duration::from_nanos(
+            ((1_000_000_000 + m.delay_ns) * 20).max(20_000_000_000) * 5 / 4,
+        );
+        assert_eq!(
+            crate::mmp::activity_check(&crate::mmp::DEFAULTS, Some(&m)),
+            want
+        );
+    }
+
+    #[test]
+    fn a_stale_label_of_another_pool_with_the_same_name_is_ignored() {
+        let stale = parse("/root/stale-a", &fixture("zdb-luuuu-stale-labels.txt"));
+        // labels 2 and 3 belong to the other pool, active with multihost on and later txgs
+        let (a, b) = (stale.configs[0].clone().unwrap(), stale.configs[3].clone().unwrap());
+        assert_eq!((a.name.as_str(), b.name.as_str()), ("labpool", "labpool"));
+        assert_ne!(a.pool_guid, b.pool_guid);
+        assert_eq!((a.state, b.state), (1, 0));
+        assert!(any_delay(&stale), "the stale labels carry MMP delays");
+        let d = current(std::slice::from_ref(&stale), "labpool", None).unwrap();
+        assert_eq!(d.guid, a.pool_guid);
+        assert!(!d.active() && !d.multihost(), "{:?}", d.current);
+        // the other pool's own device too: two pools named labpool, the guid must say which
+        let other = parse("/root/stale-b", &fixture("zdb-luuuu-other-pool-same-name.txt"));
+        let both = [stale, other];
+        assert!(matches!(
+            current(&both, "labpool", None),
+            Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids.len() == 2
+        ));
+        assert_eq!(current(&both, "labpool", Some(a.pool_guid)).unwrap().guid, a.pool_guid);
+        let b_pool = current(&both, "labpool", Some(b.pool_guid)).unwrap();
+        assert_eq!(b_pool.device, "/root/stale-b");
+    }
 }
