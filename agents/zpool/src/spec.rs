@@ -47,11 +47,12 @@ policy or lose data: -F -X -T -n (rewind), -m (drops acknowledged synchronous wr
         .default("true")
         .long(
             "Kept for heartbeat/ZFS compatibility, but it can never override multihost. When true \
-(the default) and ZFS refuses a plain import because another host used the pool last and did not \
-export it, the agent retries once with -f, which multihost's activity check refuses if that host \
-is still writing. With a pool without multihost it permits -f only together with \
-allow_no_multihost=true. When false, -f is never used: after a crash of the other node the \
-import fails until an operator acts.",
+(the default), start uses -f after a crash of the other host: when the pool's labels show it \
+left imported by another hostid with multihost=on (at once, or after ZFS refused a plain import \
+when single_activity_check=false or the labels could not be read first); multihost's activity \
+check then refuses the pool if that host is still writing. With a pool without multihost it \
+permits -f only together with allow_no_multihost=true. When false, -f is never used: after a \
+crash of the other node the import fails until an operator acts.",
         ),
     ParamSpec::string("pool_guid", "The pool's guid (optional)").long(
         "When set (zpool get guid POOL), start imports the pool by this guid, ignores labels of \
