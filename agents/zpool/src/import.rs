@@ -10,6 +10,7 @@ use crate::decide::{self, Allowed, Me, Plan};
 use crate::importargs::ImportArgs;
 use crate::labels::{self, LabelsProblem, PoolOnDisk};
 use crate::mmp::{self, MmpParams};
+use crate::sysfs::Fs;
 
 /// What ZFS's refusal to import means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,18 +77,39 @@ pub struct Policy<'a> {
     pub me: Me<'a>,
     /// This node's multihost module parameters.
     pub local: MmpParams,
+    /// Where the kernel says whether the pool is imported.
+    pub fs: &'a Fs,
 }
 
 impl Policy<'_> {
+    /// `zpool import` without `-N`: like heartbeat/ZFS's, it mounts (in parallel) and shares
+    /// every file system whose key is loaded; the agent then loads keys and mounts the rest.
     fn command(&self, force: bool, deadline: Instant) -> Command {
         Command::new("zpool", deadline)
-            .args(["import", "-N", "-o", "cachefile=none"])
+            .args(["import", "-o", "cachefile=none"])
             .args(force.then_some("-f"))
             .args(self.args.args())
             .arg(
                 self.guid
                     .map_or_else(|| self.pool.to_owned(), |g| g.to_string()),
             )
+    }
+}
+
+impl Policy<'_> {
+    /// True if the import failed only after importing: `zpool import` exits 1 when a file
+    /// system cannot be mounted or shared, with the pool imported. Start goes on; its own mount
+    /// and share steps report the dataset clearly.
+    fn imported_anyway(&self, e: &CommandError) -> bool {
+        let imported = crate::sysfs::pool_state(self.fs, self.pool).is_some();
+        if imported {
+            tracing::warn!(
+                "pool {}: zpool import reported a failure but the pool is imported: {}",
+                self.pool,
+                libocf::status::one_line(e.said())
+            );
+        }
+        imported
     }
 }
 
@@ -194,6 +216,7 @@ fn plain(tools: &dyn Runner, budget: &Budget, p: &Policy) -> Result<Imported, Oc
     let first = tools.run(&p.command(false, budget.deadline()));
     let err = match first {
         Ok(_) => return Ok(Imported::Plain),
+        Err(e) if p.imported_anyway(&e) => return Ok(Imported::Plain),
         Err(e @ CommandError::Failed { .. }) => e,
         Err(e) => return Err(tool_failure(e, pool)),
     };
@@ -284,6 +307,7 @@ fn forced(
     );
     match tools.run(&p.command(true, budget.deadline())) {
         Ok(_) => Ok(Imported::Forced),
+        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced),
         Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
@@ -297,11 +321,14 @@ mod tests {
     use crate::tests::fixture;
     use libocf::ScriptedRunner as Script;
 
-    const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
-    const FORCE: &str = "zpool import -N -o cachefile=none -f labpool";
+    const IMPORT: &str = "zpool import -o cachefile=none labpool";
+    const FORCE: &str = "zpool import -o cachefile=none -f labpool";
     const BLKID: &str = "blkid -o device -t LABEL=labpool";
     const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
     const NODE1: u32 = 0x0a77_000b;
+    /// A system where no pool is imported (nothing at the kstat paths).
+    static NO_POOL: std::sync::LazyLock<Fs> =
+        std::sync::LazyLock::new(|| Fs::rooted("/nonexistent-hasan-test-root"));
     const NODE2: u32 = 0x0a77_000c;
 
     fn policy<'a>(args: &'a ImportArgs, hostid: u32, hostname: &'a str) -> Policy<'a> {
@@ -316,6 +343,7 @@ mod tests {
             },
             me: Me { hostid, hostname },
             local: crate::mmp::DEFAULTS,
+            fs: &NO_POOL,
         }
     }
 
@@ -366,7 +394,7 @@ mod tests {
     fn an_exported_pool_is_imported_plainly() {
         let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
         let z = Script::new().ok(
-            "zpool import -N -o cachefile=none -d /dev/disk/by-path labpool",
+            "zpool import -o cachefile=none -d /dev/disk/by-path labpool",
             "",
         );
         let p = policy(&args, NODE2, "node2");
@@ -488,10 +516,7 @@ mod tests {
         let args = ImportArgs::default();
         let mut p = policy(&args, NODE2, "node2");
         p.guid = Some(16_608_963_464_861_486_314);
-        let z = Script::new().ok(
-            "zpool import -N -o cachefile=none -f 16608963464861486314",
-            "",
-        );
+        let z = Script::new().ok("zpool import -o cachefile=none -f 16608963464861486314", "");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
         assert_eq!(got, Ok(Imported::Forced));
     }

@@ -159,7 +159,7 @@ impl ImportArgs {
                              acknowledged to clients; do it by hand after reading zpool-import(8)",
                         ))
                     }
-                    // we always import with -N and mount ourselves
+                    // start always mounts the datasets (heartbeat/ZFS did too)
                     'N' => {}
                     'f' => out.force_requested = true,
                     'F' | 'X' | 'T' | 'n' => return Err(forbidden(&format!("-{f}"), REWIND)),

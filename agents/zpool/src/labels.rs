@@ -402,12 +402,18 @@ mod tests {
         assert_eq!(active.guid, exported.guid);
         assert!(active.current.txg >= exported.current.txg);
         // nothing ranks above the current uberblock
-        assert!(raw.uberblocks.iter().all(|u| u.rank() <= active.current.rank()));
+        assert!(raw
+            .uberblocks
+            .iter()
+            .all(|u| u.rank() <= active.current.rank()));
     }
 
     #[test]
     fn multihost_switched_off_is_read_from_the_current_uberblock_only() {
-        let raw = parse("/dev/vdc1", &fixture("zdb-luuuu-multihost-switched-off.txt"));
+        let raw = parse(
+            "/dev/vdc1",
+            &fixture("zdb-luuuu-multihost-switched-off.txt"),
+        );
         assert!(any_delay(&raw), "older ring slots still carry an MMP delay");
         let d = one("zdb-luuuu-multihost-switched-off.txt").unwrap();
         assert!(d.active());
@@ -435,7 +441,10 @@ mod tests {
     fn a_stale_label_of_another_pool_with_the_same_name_is_ignored() {
         let stale = parse("/root/stale-a", &fixture("zdb-luuuu-stale-labels.txt"));
         // labels 2 and 3 belong to the other pool, active with multihost on and later txgs
-        let (a, b) = (stale.configs[0].clone().unwrap(), stale.configs[3].clone().unwrap());
+        let (a, b) = (
+            stale.configs[0].clone().unwrap(),
+            stale.configs[3].clone().unwrap(),
+        );
         assert_eq!((a.name.as_str(), b.name.as_str()), ("labpool", "labpool"));
         assert_ne!(a.pool_guid, b.pool_guid);
         assert_eq!((a.state, b.state), (1, 0));
@@ -444,13 +453,19 @@ mod tests {
         assert_eq!(d.guid, a.pool_guid);
         assert!(!d.active() && !d.multihost(), "{:?}", d.current);
         // the other pool's own device too: two pools named labpool, the guid must say which
-        let other = parse("/root/stale-b", &fixture("zdb-luuuu-other-pool-same-name.txt"));
+        let other = parse(
+            "/root/stale-b",
+            &fixture("zdb-luuuu-other-pool-same-name.txt"),
+        );
         let both = [stale, other];
         assert!(matches!(
             current(&both, "labpool", None),
             Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids.len() == 2
         ));
-        assert_eq!(current(&both, "labpool", Some(a.pool_guid)).unwrap().guid, a.pool_guid);
+        assert_eq!(
+            current(&both, "labpool", Some(a.pool_guid)).unwrap().guid,
+            a.pool_guid
+        );
         let b_pool = current(&both, "labpool", Some(b.pool_guid)).unwrap();
         assert_eq!(b_pool.device, "/root/stale-b");
     }

@@ -38,7 +38,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("importargs", "Extra zpool import arguments").long(
         "Extra arguments for zpool import, split with shell quoting rules but never run by a \
 shell, e.g. \"-d /dev/disk/by-path -d /dev/disk/by-partlabel\". Accepted: -d DIR, -c CACHEFILE, \
--R ROOT, -o PROP=VALUE, -s, -N (ignored: datasets are mounted by the agent), -f (ignored: \
+-R ROOT, -o PROP=VALUE, -s, -N (ignored: start always mounts the datasets), -f (ignored: \
 see importforce), -o cachefile=none (the agent's own). Refused, because they defeat the import \
 policy or lose data: -F -X -T -n (rewind), -m (drops acknowledged synchronous writes), -D, -a, \
 -l (keys are the agent's), -t, --rewind-to-checkpoint, other -o cachefile=… and -o multihost=….",

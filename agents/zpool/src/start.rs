@@ -129,6 +129,7 @@ impl Zpool {
                 hostname: &hostname,
             },
             local: self.mmp(),
+            fs: &self.fs,
         };
         let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));

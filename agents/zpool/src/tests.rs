@@ -88,7 +88,7 @@ pub(crate) fn fixture(name: &str) -> String {
 const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode,sharenfs,sharesmb -r labpool";
 const BLKID: &str = "blkid -o device -t LABEL=labpool";
 const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
-const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
+const IMPORT: &str = "zpool import -o cachefile=none labpool";
 const PROPS: &str = "zpool get -H -p -o property,value multihost,failmode,guid labpool";
 const ATTRD: &str = "attrd_updater -n hasan-zfs-hostid -U 3a2b1c01";
 /// labpool's guid in the recorded labels.
@@ -481,7 +481,7 @@ fn a_node_without_the_zfs_tools_is_not_installed() {
     let node = Node::ready();
     let z = Script::new()
         .missing(BLKID)
-        .missing("zpool import -N -o cachefile=none labpool");
+        .missing("zpool import -o cachefile=none labpool");
     let e = node
         .agent(&[], z)
         .start(&ctx(Action::Start, 120, 0))
