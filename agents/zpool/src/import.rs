@@ -257,7 +257,9 @@ fn force_import(
     }
     let on_disk = read_labels(tools, budget, pool, p.guid);
     let check = match &on_disk {
-        Ok(d) if d.multihost() => mmp::activity_check(&p.local, d.current.mmp.as_ref()),
+        Ok(d) if d.multihost() && d.active() => {
+            mmp::activity_check(&p.local, d.current.mmp.as_ref())
+        }
         _ if p.allowed.no_multihost => {
             tracing::warn!(
                 "forcing the import of pool {pool} without multihost protection \
@@ -265,6 +267,12 @@ fn force_import(
                  will be corrupted"
             );
             p.local.activity_check()
+        }
+        Ok(d) if d.multihost() => {
+            return Err(OcfError::generic(format!(
+                "ZFS says pool {pool} was last used by another host, but its labels show it \
+                 exported; refusing zpool import -f (the pool may be changing hands: retry)"
+            )))
         }
         Ok(_) => {
             return Err(OcfError::configured(format!(
