@@ -445,22 +445,38 @@ mod tests {
         assert_eq!(got, Ok(Imported::Plain));
     }
 
+    /// The recorded active pool after `zpool set multihost=off` on node1: one more txg with the
+    /// MMP magic and a zero delay (what uberblock_update writes), as `zdb -l -uuuu` prints it.
+    fn switched_off() -> String {
+        format!(
+            "{}    Uberblock[52]\n\tmagic = 0000000000bab10c\n\tversion = 5000\n\ttxg = 52\n\
+             \tguid_sum = 1283723779228779714\n\ttimestamp = 1795319300 UTC = x\n\
+             \tmmp_magic = 00000000a11cea11\n\tmmp_delay = 0\n\tmmp_valid = 0\n\
+             \tcheckpoint_txg = 0\n        labels = 0 1 2 3 \n",
+            fixture("zdb-lu-left-imported.txt")
+        )
+    }
+
     #[test]
     fn multihost_switched_off_on_the_active_node_is_never_imported() {
         let args = ImportArgs::default();
         let p = policy(&args, NODE2, "node2");
         let z = Script::new();
-        let on_disk = disk("zdb-luuuu-multihost-switched-off.txt");
+        let on_disk = labels::current(
+            &[labels::parse("/dev/vdc1", &switched_off())],
+            "labpool",
+            None,
+        );
         let e = import(&z, &budget(), &p, &on_disk).unwrap_err();
         assert_eq!(e.status, libocf::OcfStatus::ErrConfigured);
         assert!(e.reason.contains("multihost=off"), "{}", e.reason);
         assert!(z.ran().is_empty(), "no import at all: {:?}", z.ran());
-        // labels unreadable at first: the plain import's refusal leads to a second read,
-        // which refuses -f just the same
+        // labels unreadable at first: ZFS's refusal of the plain import leads to a second
+        // read, which refuses -f just the same
         let z = Script::new()
-            .fail(IMPORT, &fixture("import-multihost-switched-off.txt"))
+            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .ok(BLKID, "/dev/vdc1\n")
-            .ok(ZDB, &fixture("zdb-luuuu-multihost-switched-off.txt"));
+            .ok(ZDB, &switched_off());
         let none = Err(LabelsProblem::NotFound("labpool".into()));
         let e = import(&z, &budget(), &p, &none).unwrap_err();
         assert!(e.reason.contains("multihost=off"), "{}", e.reason);

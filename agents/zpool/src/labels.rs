@@ -386,61 +386,112 @@ mod tests {
             .any(|u| u.mmp.is_some_and(|m| m.delay_ns > 0))
     }
 
+    /// One uberblock as `zdb -l -uuuu` prints it (the format of the recorded fixtures).
+    fn ub(slot: u32, txg: u64, timestamp: u64, mmp: &str, labels: &str) -> String {
+        format!(
+            "    Uberblock[{slot}]\n\tmagic = 0000000000bab10c\n\tversion = 5000\n\ttxg = {txg}\n\
+             \tguid_sum = 1283723779228779714\n\ttimestamp = {timestamp} UTC = Sun Nov 22 04:00:00 2026\n\
+             \tmmp_magic = 00000000a11cea11\n{mmp}\trootbp = DVA[0]=<0:1000:200>\n\
+             \tcheckpoint_txg = 0\n        labels = {labels} \n"
+        )
+    }
+
+    /// The ring of the recorded active pool (node1 had labpool imported, current txg 51 at
+    /// 1795319294) with more slots as ZFS writes them.
+    fn active_with(extra: &str) -> DeviceLabels {
+        parse(
+            "/dev/vdc1",
+            &format!("{}{extra}", fixture("zdb-lu-left-imported.txt")),
+        )
+    }
+
+    const MMP_ON: &str = "\tmmp_delay = 1000000000\n\tmmp_seq = 0\n\tmmp_fail = 10\n\
+                          \tmmp_write = 1000\n\tmmp_valid = 7\n";
+
     #[test]
-    fn ring_states_recorded_in_the_lab() {
-        let exported = one("zdb-luuuu-exported.txt").unwrap();
-        assert!(!exported.active() && exported.multihost());
-        // -uuuu shows the MMP slots: written between txgs, with a sequence
-        let raw = parse("/dev/vdc1", &fixture("zdb-luuuu-active.txt"));
-        assert!(raw
-            .uberblocks
-            .iter()
-            .any(|u| u.mmp.and_then(|m| m.seq).unwrap_or(0) > 0));
-        let active = one("zdb-luuuu-active.txt").unwrap();
-        assert!(active.active() && active.multihost());
-        assert_eq!((active.hostid(), active.hostname()), (0x0a77_000b, "node1"));
-        assert_eq!(active.guid, exported.guid);
-        assert!(active.current.txg >= exported.current.txg);
-        // nothing ranks above the current uberblock
-        assert!(raw
-            .uberblocks
-            .iter()
-            .all(|u| u.rank() <= active.current.rank()));
+    fn an_mmp_slot_of_the_same_txg_ranks_by_timestamp_then_sequence() {
+        let base = active_with("");
+        let top = current(std::slice::from_ref(&base), "labpool", None).unwrap();
+        let (txg, ts) = (top.current.txg, top.current.timestamp);
+        // MMP writes the current txg again into the ring's last slot, later, with a sequence
+        let seq = |n: u32| MMP_ON.replace("mmp_seq = 0", &format!("mmp_seq = {n}"));
+        let d = active_with(&ub(127, txg, ts + 3, &seq(1), "2"));
+        let c = current(std::slice::from_ref(&d), "labpool", None).unwrap();
+        assert_eq!(
+            (c.current.timestamp, c.current.labels.clone()),
+            (ts + 3, vec![2])
+        );
+        // same txg and timestamp: the higher sequence wins
+        let d = active_with(&format!(
+            "{}{}",
+            ub(127, txg, ts + 3, &seq(1), "1"),
+            ub(127, txg, ts + 3, &seq(4), "3")
+        ));
+        let c = current(std::slice::from_ref(&d), "labpool", None).unwrap();
+        assert_eq!(c.current.mmp.and_then(|m| m.seq), Some(4));
+        // an older txg never wins, whatever its timestamp
+        let d = active_with(&ub(126, txg - 1, ts + 100, &seq(9), "0"));
+        let c = current(std::slice::from_ref(&d), "labpool", None).unwrap();
+        assert_eq!(c.current.txg, txg);
+        assert_eq!(c.current.timestamp, ts);
     }
 
     #[test]
     fn multihost_switched_off_is_read_from_the_current_uberblock_only() {
-        let raw = parse(
-            "/dev/vdc1",
-            &fixture("zdb-luuuu-multihost-switched-off.txt"),
-        );
-        assert!(any_delay(&raw), "older ring slots still carry an MMP delay");
-        let d = one("zdb-luuuu-multihost-switched-off.txt").unwrap();
-        assert!(d.active());
-        assert!(!d.multihost(), "{:?}", d.current);
-        assert_eq!(d.current.mmp.map(|m| m.delay_ns), Some(0));
+        // `zpool set multihost=off` while imported: the next txg has the MMP magic, delay 0
+        // and no MMP fields (uberblock_update); every older slot still carries a delay
+        let off = "\tmmp_delay = 0\n\tmmp_valid = 0\n";
+        let d = active_with(&ub(52, 52, 1_795_319_300, off, "0 1 2 3"));
+        assert!(any_delay(&d), "the old rule said multihost on");
+        let c = current(std::slice::from_ref(&d), "labpool", None).unwrap();
+        assert_eq!(c.current.txg, 52);
+        assert!(c.active() && !c.multihost());
+        // switched on again later: on
+        let d = active_with(&format!(
+            "{}{}",
+            ub(52, 52, 1_795_319_300, off, "0 1 2 3"),
+            ub(53, 53, 1_795_319_301, MMP_ON, "0 1 2 3")
+        ));
+        assert!(current(std::slice::from_ref(&d), "labpool", None)
+            .unwrap()
+            .multihost());
     }
 
     #[test]
     fn a_writer_without_fail_intervals_is_read_as_such() {
-        let d = one("zdb-luuuu-fail0.txt").unwrap();
-        assert!(d.active() && d.multihost());
-        let m = d.current.mmp.unwrap();
+        let fail0 = MMP_ON.replace("mmp_fail = 10", "mmp_fail = 0");
+        let d = active_with(&ub(52, 52, 1_795_319_300, &fail0, "0 1 2 3"));
+        let c = current(std::slice::from_ref(&d), "labpool", None).unwrap();
+        let m = c.current.mmp.unwrap();
         assert_eq!((m.fail_intervals, m.interval_ms), (Some(0), Some(1000)));
-        // (write interval + its mmp_delay) × 20 import intervals, at least the local 20 s, +25 %
-        let want = std::time::Duration::from_nanos(
-            ((1_000_000_000 + m.delay_ns) * 20).max(20_000_000_000) * 5 / 4,
-        );
+        // (write interval 1 s + mmp_delay 1 s) × 20 import intervals = 40 s, +25 %
         assert_eq!(
             crate::mmp::activity_check(&crate::mmp::DEFAULTS, Some(&m)),
-            want
+            std::time::Duration::from_secs(50)
         );
+        // the recorded writer (fail 10 × 1000 ms × 2 = 20 s, +25 %)
+        let rec = current(&[active_with("")], "labpool", None).unwrap();
+        assert_eq!(
+            crate::mmp::activity_check(&crate::mmp::DEFAULTS, rec.current.mmp.as_ref()),
+            std::time::Duration::from_secs(25)
+        );
+    }
+
+    /// A device whose labels 0 and 1 are the recorded exported labpool (multihost on, txg up to
+    /// 21) and whose labels 2 and 3 are those of another pool named labpool, recorded active on
+    /// node1 (txg up to 51): what a disk reused (or grown) without `zpool labelclear` carries.
+    fn stale_device() -> DeviceLabels {
+        let exported =
+            fixture("zdb-lu-multihost-on.txt").replace("labels = 0 1 2 3", "labels = 0 1");
+        let other = fixture("zdb-lu-left-imported.txt")
+            .replace("LABEL 0", "LABEL 2")
+            .replace("labels = 0 1 2 3", "labels = 2 3");
+        parse("/dev/vdd1", &format!("{exported}{other}"))
     }
 
     #[test]
     fn a_stale_label_of_another_pool_with_the_same_name_is_ignored() {
-        let stale = parse("/root/stale-a", &fixture("zdb-luuuu-stale-labels.txt"));
-        // labels 2 and 3 belong to the other pool, active with multihost on and later txgs
+        let stale = stale_device();
         let (a, b) = (
             stale.configs[0].clone().unwrap(),
             stale.configs[3].clone().unwrap(),
@@ -448,25 +499,23 @@ mod tests {
         assert_eq!((a.name.as_str(), b.name.as_str()), ("labpool", "labpool"));
         assert_ne!(a.pool_guid, b.pool_guid);
         assert_eq!((a.state, b.state), (1, 0));
-        assert!(any_delay(&stale), "the stale labels carry MMP delays");
         let d = current(std::slice::from_ref(&stale), "labpool", None).unwrap();
         assert_eq!(d.guid, a.pool_guid);
-        assert!(!d.active() && !d.multihost(), "{:?}", d.current);
-        // the other pool's own device too: two pools named labpool, the guid must say which
-        let other = parse(
-            "/root/stale-b",
-            &fixture("zdb-luuuu-other-pool-same-name.txt"),
+        assert_eq!(
+            d.current.txg, 21,
+            "the other pool's later txgs are not ours"
         );
+        assert!(!d.active(), "the other pool's active state is not ours");
+        // the other pool's own device too: two pools named labpool, the guid must say which
+        let other = parse("/dev/vdc1", &fixture("zdb-lu-left-imported.txt"));
         let both = [stale, other];
         assert!(matches!(
             current(&both, "labpool", None),
             Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids.len() == 2
         ));
-        assert_eq!(
-            current(&both, "labpool", Some(a.pool_guid)).unwrap().guid,
-            a.pool_guid
-        );
-        let b_pool = current(&both, "labpool", Some(b.pool_guid)).unwrap();
-        assert_eq!(b_pool.device, "/root/stale-b");
+        let mine = current(&both, "labpool", Some(a.pool_guid)).unwrap();
+        assert_eq!((mine.guid, mine.current.txg), (a.pool_guid, 21));
+        let theirs = current(&both, "labpool", Some(b.pool_guid)).unwrap();
+        assert_eq!((theirs.current.txg, theirs.active()), (51, true));
     }
 }
