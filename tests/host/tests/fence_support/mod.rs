@@ -300,7 +300,7 @@ pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
     }
 }
 
-/// Repository root (CI clones it with `shared/` beside it).
+/// Repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
