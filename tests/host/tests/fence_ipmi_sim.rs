@@ -8,7 +8,7 @@ mod fence_support;
 
 use std::time::Duration;
 
-use fence_support::{run_agent, IpmiSim, PASSWORD};
+use fence_support::{run_agent, IpmiSim, Policy, Relay, PASSWORD};
 
 #[test]
 fn power_actions_drive_the_machine_process() {
@@ -161,7 +161,8 @@ fn two_hundred_operations_leave_no_session_open() {
     assert_eq!(sim.agent("off", "").code, 0);
     for extra in ["password=wrong\n", "privlvl=user\n", "privlvl=callback\n"] {
         for _ in 0..25 {
-            let r = sim.agent("on", extra);
+            // A refused login waits out login_timeout (the refusal could be forged): keep it short.
+            let r = sim.agent("on", &format!("{extra}login_timeout=1\n"));
             assert_eq!(r.code, 1, "{extra}: {r:?}");
         }
     }
@@ -571,4 +572,85 @@ fn password_script_takes_precedence_over_password() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sim.machine().is_some());
+}
+
+#[test]
+fn off_is_confirmed_when_the_bmc_drops_the_session_while_powering_off() {
+    let sim = IpmiSim::start(16428);
+    let marker = sim.drop_sessions_on_off();
+    let relay = Relay::start(16429, sim.port, Policy::DropSessionsAfter(marker));
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert!(sim.machine().is_some());
+    // The session that sent "off" never answers again: the agent logs in anew and sees off.
+    let r = run_agent(&relay.stdin("off", "power_timeout=8\n"), &[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Powered OFF\n"),
+        "{r:?}"
+    );
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn cipher_auto_moves_on_to_suite_3_when_the_bmc_is_silent_on_17() {
+    let sim = IpmiSim::start(16431);
+    let relay = Relay::start(16432, sim.port, Policy::SilentOn17);
+    let r = run_agent(
+        &relay.stdin("on", "cipher=auto\nlogin_timeout=4\nverbose=1\n"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    assert!(r.stderr.contains("cipher suite 3"), "{}", r.stderr);
+}
+
+#[test]
+fn a_pinned_bmc_guid_catches_the_wrong_bmc() {
+    let sim = IpmiSim::start(16433);
+    // lan.conf.in: guid a123456789abcdefa123456789abcdef
+    let r = sim.agent(
+        "on",
+        "bmc_guid=a1234567-89ab-cdef-a123-456789abcdef\nverbose=1\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let machine = sim.machine();
+    let r = sim.agent(
+        "off",
+        "bmc_guid=00000000000000000000000000000001\nlogin_timeout=2\n",
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(
+        r.errors()[0].contains("is not the pinned one"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), machine);
+}
+
+#[test]
+fn stdin_that_is_not_text_is_a_clear_error() {
+    let sim = IpmiSim::start(16434);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine();
+    let mut bad = sim.stdin("off", "").into_bytes();
+    bad.extend_from_slice(b"password=\xff\xfe\n");
+    let r = fence_support::run_agent_bytes(&bad, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(
+        r.errors()[0].contains("stdin is not UTF-8 text"),
+        "{}",
+        r.stderr
+    );
+    let big = vec![b'#'; 1 << 20];
+    let r = fence_support::run_agent_bytes(&big, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.errors()[0].contains("stdin is larger than"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), machine);
 }
