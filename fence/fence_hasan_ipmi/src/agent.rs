@@ -231,7 +231,7 @@ impl FenceAgent for IpmiAgent {
         if username.len() > 16 {
             return Err(FenceError::usage("username is longer than IPMI's 16 bytes"));
         }
-        if o.str("password").is_some_and(|p| p.len() > 20) {
+        if o.str("password_script").is_none() && o.str("password").is_some_and(|p| p.len() > 20) {
             return Err(FenceError::usage(
                 "password is longer than IPMI 2.0's 20 bytes",
             ));

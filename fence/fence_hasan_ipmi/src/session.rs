@@ -243,6 +243,28 @@ fn random<const N: usize>() -> Result<[u8; N], FenceError> {
     Ok(b)
 }
 
+/// One exchange outside a session: send `request` (payload type, body), back off, and hand the
+/// payload of each reply of type `reply_type` to `accept` until it takes one or `deadline` passes.
+fn presession<T>(
+    link: &mut Link,
+    request: (u8, &[u8]),
+    reply_type: u8,
+    deadline: Instant,
+    mut accept: impl FnMut(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let packet = wire::presession_packet(request.0, request.1);
+    link.exchange(
+        || Some(packet.clone()),
+        deadline,
+        Resend::Backoff(PRESESSION_RETRY),
+        |buf| {
+            let p = wire::parse_packet(buf, 0).ok()?;
+            (p.payload_type == reply_type).then_some(())?;
+            accept(p.payload)
+        },
+    )
+}
+
 /// The time left until `deadline`, shared evenly by `parts` attempts: the first one's deadline.
 fn share(deadline: Instant, parts: usize) -> Instant {
     let left = deadline.saturating_duration_since(Instant::now());
@@ -560,15 +582,13 @@ fn handshake(
     let priv_byte = t.privilege as u8;
     let open_req = wire::open_session_request(tag, priv_byte, console_sid, suite);
     let mut refused_status = None;
-    let open = link.exchange(
-        || Some(wire::presession_packet(payload::OPEN_REQUEST, &open_req)),
+    let open = presession(
+        link,
+        (payload::OPEN_REQUEST, &open_req),
+        payload::OPEN_RESPONSE,
         deadline,
-        Resend::Backoff(PRESESSION_RETRY),
-        |buf| {
-            let p = wire::parse_packet(buf, 0).ok()?;
-            let o = (p.payload_type == payload::OPEN_RESPONSE)
-                .then(|| wire::parse_open_session(p.payload))?
-                .ok()?;
+        |reply| {
+            let o = wire::parse_open_session(reply).ok()?;
             if o.tag != tag {
                 return None;
             }
@@ -620,15 +640,13 @@ fn handshake(
     let kuid = t.password.expose();
     let r1 = wire::rakp1(tag1, open.bmc_sid, &console_rand, role, &t.username);
     let mut rakp2_error = None;
-    let ex = pending.link.exchange(
-        || Some(wire::presession_packet(payload::RAKP1, &r1)),
+    let ex = presession(
+        pending.link,
+        (payload::RAKP1, &r1),
+        payload::RAKP2,
         deadline,
-        Resend::Backoff(PRESESSION_RETRY),
-        |buf| {
-            let p = wire::parse_packet(buf, 0).ok()?;
-            let r = (p.payload_type == payload::RAKP2)
-                .then(|| wire::parse_rakp2(p.payload, suite.rakp_len()))?
-                .ok()?;
+        |reply| {
+            let r = wire::parse_rakp2(reply, suite.rakp_len()).ok()?;
             if r.tag != tag1 {
                 return None;
             }
@@ -693,15 +711,13 @@ fn handshake(
     let r3 = wire::rakp3(tag3, 0, open.bmc_sid, &ex.rakp3_code(suite, kuid));
     let expected_icv = ex.rakp4_icv(suite, &sik);
     let mut rakp4_error = None;
-    let accepted = pending.link.exchange(
-        || Some(wire::presession_packet(payload::RAKP3, &r3)),
+    let accepted = presession(
+        pending.link,
+        (payload::RAKP3, &r3),
+        payload::RAKP4,
         deadline,
-        Resend::Backoff(PRESESSION_RETRY),
-        |buf| {
-            let p = wire::parse_packet(buf, 0).ok()?;
-            let r = (p.payload_type == payload::RAKP4)
-                .then(|| wire::parse_rakp4(p.payload, suite.integrity_len()))?
-                .ok()?;
+        |reply| {
+            let r = wire::parse_rakp4(reply, suite.integrity_len()).ok()?;
             if r.tag != tag3 {
                 return None;
             }

@@ -50,25 +50,9 @@ fn power_actions_drive_the_machine_process() {
 
     // The fence-agents command line does the same as stdin, with the old names on stdin too.
     let port = sim.port.to_string();
-    let r = run_agent(
-        "",
-        &[
-            "-o",
-            "on",
-            "-a",
-            "127.0.0.1",
-            "-u",
-            &port,
-            "-l",
-            "admin",
-            "-p",
-            PASSWORD,
-            "-C",
-            "3",
-            "-L",
-            "operator",
-        ],
-    );
+    let mut argv = sim.argv("on");
+    argv.extend(["-C", "3", "-L", "operator"].map(str::to_owned));
+    let r = run_agent("", &argv.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sim.machine().is_some());
     let r = run_agent(
@@ -271,78 +255,10 @@ fn password_script_keeps_the_password_out_of_argv() {
     assert!(sim.machine().is_some());
 }
 
-/// A UDP relay between the agent and ipmi_sim: it drops every third datagram the agent sends
-/// and, before each real reply, sends the agent junk, a truncated copy and (for authenticated
-/// packets) a copy with a corrupted AuthCode. Stopped on drop.
-struct LossyRelay {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl LossyRelay {
-    fn start(port: u16, bmc_port: u16) -> LossyRelay {
-        use std::net::UdpSocket;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let front = UdpSocket::bind(("127.0.0.1", port)).unwrap();
-        let back = UdpSocket::bind("127.0.0.1:0").unwrap();
-        back.connect(("127.0.0.1", bmc_port)).unwrap();
-        front.set_nonblocking(true).unwrap();
-        back.set_nonblocking(true).unwrap();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            let mut client = None;
-            let mut n_in = 0u32;
-            while !flag.load(Ordering::Relaxed) {
-                let mut idle = true;
-                if let Ok((n, from)) = front.recv_from(&mut buf) {
-                    idle = false;
-                    client = Some(from);
-                    n_in += 1;
-                    if !n_in.is_multiple_of(3) {
-                        let _ = back.send(&buf[..n]);
-                    }
-                }
-                if let (Ok(n), Some(to)) = (back.recv(&mut buf), client) {
-                    idle = false;
-                    let reply = &buf[..n];
-                    let _ = front.send_to(&[0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0, 1], to);
-                    let _ = front.send_to(&reply[..n / 2], to);
-                    if n > 6 && reply[5] & 0x40 != 0 {
-                        let mut bad = reply.to_vec();
-                        bad[n - 1] ^= 0x55;
-                        let _ = front.send_to(&bad, to);
-                    }
-                    let _ = front.send_to(reply, to);
-                }
-                if idle {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        });
-        LossyRelay {
-            port,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LossyRelay {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn lost_requests_are_retransmitted_and_garbage_replies_ignored() {
     let sim = IpmiSim::start(16416);
-    let relay = LossyRelay::start(16417, sim.port);
+    let relay = Relay::start(16417, sim.port, Policy::Lossy);
     let baseline = sim.active_sessions();
     let via_relay = |action: &str| {
         run_agent(
@@ -497,23 +413,9 @@ fn options_that_select_another_machine_are_refused() {
         assert!(r.errors()[0].contains(expected), "{extra}: {}", r.stderr);
         assert_eq!(sim.machine(), Some(machine), "{extra} switched the machine");
     }
-    let port = sim.port.to_string();
-    let r = run_agent(
-        "",
-        &[
-            "-o",
-            "off",
-            "-a",
-            "127.0.0.1",
-            "-u",
-            &port,
-            "-l",
-            "admin",
-            "-p",
-            PASSWORD,
-            "--target=0x30",
-        ],
-    );
+    let mut argv = sim.argv("off");
+    argv.push("--target=0x30".into());
+    let r = run_agent("", &argv.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(sim.machine(), Some(machine));
 }

@@ -184,6 +184,25 @@ impl IpmiSim {
         )
     }
 
+    /// The fence-agents command line for `action` against this BMC (password with `-p`).
+    pub fn argv(&self, action: &str) -> Vec<String> {
+        let port = self.port.to_string();
+        [
+            "-o",
+            action,
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &port,
+            "-l",
+            USER,
+            "-p",
+            PASSWORD,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
     /// Run the installed agent with stdin.
     pub fn agent(&self, action: &str, extra: &str) -> Run {
         run_agent(&self.stdin(action, extra), &[])
@@ -326,6 +345,9 @@ pub fn repo_root() -> PathBuf {
 /// What a [`Relay`] drops of the agent's datagrams.
 #[derive(Debug, Clone)]
 pub enum Policy {
+    /// Every third datagram of the agent's; and before each real reply the agent gets junk, a
+    /// truncated copy and (for authenticated packets) a copy with a corrupted AuthCode.
+    Lossy,
     /// Open Session requests for cipher suite 17 (RAKP-HMAC-SHA256): a BMC silent on suite 17.
     SilentOn17,
     /// Once the file exists (the chassis script creates it on power off), nothing passes for 1 s
@@ -368,13 +390,18 @@ impl Relay {
             let mut client = None;
             let mut sessions: HashSet<u32> = HashSet::new();
             let mut dead: Option<(HashSet<u32>, Instant)> = None;
+            let mut n_in = 0u32;
+            let lossy = matches!(policy, Policy::Lossy);
             while !flag.load(Ordering::Relaxed) {
                 let mut idle = true;
                 if let Ok((n, from)) = front.recv_from(&mut buf) {
                     idle = false;
                     client = Some(from);
                     let pkt = &buf[..n];
+                    // Counts 1, 2, 0, 1, 2, 0…: every third datagram gets 0.
+                    n_in = (n_in + 1) % 3;
                     let forward = match (&policy, rmcpp(pkt)) {
+                        (Policy::Lossy, _) => n_in > 0,
                         // Open Session Request: the authentication algorithm is byte 12.
                         (Policy::SilentOn17, Some((0x10, _, p))) => p.get(12) != Some(&0x03),
                         (Policy::DropSessionsAfter(marker), info) => {
@@ -401,7 +428,17 @@ impl Relay {
                 }
                 if let (Ok(n), Some(to)) = (back.recv(&mut buf), client) {
                     idle = false;
-                    let _ = front.send_to(&buf[..n], to);
+                    let reply = &buf[..n];
+                    if lossy {
+                        let _ = front.send_to(&[0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0, 1], to);
+                        let _ = front.send_to(&reply[..n / 2], to);
+                        if n > 6 && reply[5] & 0x40 != 0 {
+                            let mut bad = reply.to_vec();
+                            bad[n - 1] ^= 0x55;
+                            let _ = front.send_to(&bad, to);
+                        }
+                    }
+                    let _ = front.send_to(reply, to);
                 }
                 if idle {
                     std::thread::sleep(Duration::from_millis(1));
