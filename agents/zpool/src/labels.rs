@@ -281,7 +281,7 @@ pub fn current(
             .collect();
         for ub in &d.uberblocks {
             if ub.labels.iter().any(|l| ours.contains(l))
-                && best.map_or(true, |(_, b)| ub.rank() > b.rank())
+                && best.is_none_or(|(_, b)| ub.rank() > b.rank())
             {
                 best = Some((d, ub));
             }
