@@ -227,7 +227,10 @@ fn plain(tools: &dyn Runner, budget: &Budget, p: &Policy) -> Result<Imported, Oc
             zfs_says(&err)
         ))),
         Refusal::NotFound => Err(OcfError::generic(format!(
-            "no pool named {pool} is visible to this node (check its disks and importargs -d); {}",
+            "no pool named {pool}{} is visible to this node (check its disks and importargs -d); {}",
+            p.guid
+                .map(|g| format!(" with pool_guid {g}"))
+                .unwrap_or_default(),
             zfs_says(&err)
         ))),
         Refusal::AlreadyImported => Err(OcfError::generic(format!(

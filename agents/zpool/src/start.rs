@@ -305,7 +305,7 @@ impl Zpool {
     fn record_hostid(&self, ctx: &Ctx) {
         let hostid = format!("{:08x}", sysfs::hostid(&self.fs));
         let done = self.tools.run(
-            &ctx.command_within("attrd_updater", Duration::from_secs(5))
+            &ctx.command_within("attrd_updater", ATTRD_WAIT)
                 .args(["-n", HOSTID_ATTRIBUTE, "-U", &hostid]),
         );
         if let Err(e) = done {
@@ -434,6 +434,10 @@ pub fn min_timeout(wait: Duration) -> Duration {
     }
     t
 }
+
+/// How long the attribute update may take (it runs beside the rest of start; under a loaded
+/// lab guest `attrd_updater -U` took more than 5 s).
+const ATTRD_WAIT: Duration = Duration::from_secs(20);
 
 /// The node attribute that carries this node's hostid.
 pub const HOSTID_ATTRIBUTE: &str = "hasan-zfs-hostid";
