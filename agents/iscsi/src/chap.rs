@@ -226,7 +226,11 @@ impl ChapBook {
         };
         let data = Zeroizing::new(std::fs::read(path).map_err(unreadable)?);
         if !openssl_enc::is_encrypted(&data) {
-            let mode = std::fs::metadata(path).map_err(unreadable)?.permissions().mode() & 0o777;
+            let mode = std::fs::metadata(path)
+                .map_err(unreadable)?
+                .permissions()
+                .mode()
+                & 0o777;
             if mode & 0o077 != 0 {
                 return Err(ChapError::TooOpen {
                     path: path.into(),
@@ -342,9 +346,12 @@ mod tests {
     const INI: &str = "iqn.2024-01.local.lab:node2";
 
     fn book(json: &str) -> Result<ChapBook, ChapError> {
-        ChapBook::parse("/etc/hasan/chap.json", "/etc/machine-id", json.as_bytes(), || {
-            Ok(b"id\n".to_vec())
-        })
+        ChapBook::parse(
+            "/etc/hasan/chap.json",
+            "/etc/machine-id",
+            json.as_bytes(),
+            || Ok(b"id\n".to_vec()),
+        )
     }
 
     #[test]
@@ -357,11 +364,16 @@ mod tests {
         let a = b.for_initiator(1, INI, false).unwrap();
         assert_eq!(a.initiator.user, "n2");
         assert_eq!(a.target, None);
-        let a = b.for_initiator(1, "iqn.2024-01.local.lab:other", true).unwrap();
+        let a = b
+            .for_initiator(1, "iqn.2024-01.local.lab:other", true)
+            .unwrap();
         assert_eq!(a.initiator.user, "all");
         assert_eq!(a.target.unwrap().user, "tgt");
         // own entry without mutual falls back to the TPG's mutual credentials
-        assert_eq!(b.for_initiator(1, INI, true).unwrap().target.unwrap().user, "tgt");
+        assert_eq!(
+            b.for_initiator(1, INI, true).unwrap().target.unwrap().user,
+            "tgt"
+        );
         assert!(matches!(
             b.for_initiator(2, INI, false),
             Err(ChapError::Missing { tpg: 2, .. })
@@ -371,7 +383,10 @@ mod tests {
     #[test]
     fn tpg_spellings() {
         for k in ["1", "tpg1", "tpgt_1"] {
-            let b = book(&format!(r#"{{"per_tpg": {{"{k}": {{"user": "u", "pass": "p"}}}}}}"#)).unwrap();
+            let b = book(&format!(
+                r#"{{"per_tpg": {{"{k}": {{"user": "u", "pass": "p"}}}}}}"#
+            ))
+            .unwrap();
             assert_eq!(b.for_initiator(1, INI, false).unwrap().initiator.user, "u");
         }
     }
@@ -380,12 +395,30 @@ mod tests {
     fn bad_files_name_the_problem_but_never_a_secret() {
         for (json, want) in [
             ("{", "not the expected JSON"),
-            (r#"{"per_tpg": {"x": {"user": "u", "pass": "hunter2"}}}"#, "TPG part"),
-            (r#"{"per_tpg": {"1": {"user": "", "pass": "hunter2"}}}"#, "user is empty"),
-            (r#"{"per_tpg": {"1": {"user": "u", "pass": "hun\nter2"}}}"#, "control"),
-            (r#"{"per_tpg": {"1": {"user": "u", "pass": "hunter2", "mutual_user": "m"}}}"#, "go together"),
-            (r#"{"per_tpg": {"1": {"user": "u", "pass": "hunter2", "mutual_user": "m", "mutual_pass": "hunter2"}}}"#, "equals"),
-            (r#"{"per_tpg": {"1": {"user": "u", "pazz": "hunter2"}}}"#, "not the expected JSON"),
+            (
+                r#"{"per_tpg": {"x": {"user": "u", "pass": "hunter2"}}}"#,
+                "TPG part",
+            ),
+            (
+                r#"{"per_tpg": {"1": {"user": "", "pass": "hunter2"}}}"#,
+                "user is empty",
+            ),
+            (
+                r#"{"per_tpg": {"1": {"user": "u", "pass": "hun\nter2"}}}"#,
+                "control",
+            ),
+            (
+                r#"{"per_tpg": {"1": {"user": "u", "pass": "hunter2", "mutual_user": "m"}}}"#,
+                "go together",
+            ),
+            (
+                r#"{"per_tpg": {"1": {"user": "u", "pass": "hunter2", "mutual_user": "m", "mutual_pass": "hunter2"}}}"#,
+                "equals",
+            ),
+            (
+                r#"{"per_tpg": {"1": {"user": "u", "pazz": "hunter2"}}}"#,
+                "not the expected JSON",
+            ),
             (r#"{"tpgs": {}}"#, "not the expected JSON"),
         ] {
             let e = book(json).unwrap_err().to_string();
@@ -393,7 +426,10 @@ mod tests {
             assert!(!e.contains("hunter2") && !e.contains("hun"), "{e}");
         }
         let b = book(r#"{"per_tpg": {"1": {"user": "u", "pass": "hunter2"}}}"#).unwrap();
-        assert!(matches!(b.for_initiator(1, INI, true), Err(ChapError::MissingMutual { .. })));
+        assert!(matches!(
+            b.for_initiator(1, INI, true),
+            Err(ChapError::MissingMutual { .. })
+        ));
         assert!(!format!("{:?}", b.for_initiator(1, INI, false)).contains("hunter2"));
     }
 
@@ -404,9 +440,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(e, ChapError::KeyUnreadable { .. }), "{e}");
-        let e = ChapBook::parse("/c", "/k", b"Salted__1234567812345678123456781234567812345678", || {
-            Ok(b"k".to_vec())
-        })
+        let e = ChapBook::parse(
+            "/c",
+            "/k",
+            b"Salted__1234567812345678123456781234567812345678",
+            || Ok(b"k".to_vec()),
+        )
         .unwrap_err();
         assert!(matches!(e, ChapError::Decrypt { .. }), "{e}");
     }
@@ -419,7 +458,10 @@ mod tests {
         std::fs::write(&p, r#"{"per_tpg": {"1": {"user": "u", "pass": "p"}}}"#).unwrap();
         let path = p.to_str().unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(ChapBook::load(path, "/x"), Err(ChapError::TooOpen { mode: 0o644, .. })));
+        assert!(matches!(
+            ChapBook::load(path, "/x"),
+            Err(ChapError::TooOpen { mode: 0o644, .. })
+        ));
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(ChapBook::load(path, "/x").is_ok());
         assert!(matches!(

@@ -47,14 +47,17 @@ const PARAMS: &[ParamSpec] = &[
             "The iSCSI name of the target this resource owns, e.g. iqn.2024-01.com.example:san \
 (lowercase; iqn., eui. or naa. form). Every LIO object under it is this agent's.",
         ),
-    ParamSpec::string("portals", "Portals, ADDR:PORT, separated by blanks or commas")
-        .required()
-        .long(
-            "Where the target listens: one or more ADDR:PORT (192.0.2.10:3260, \
+    ParamSpec::string(
+        "portals",
+        "Portals, ADDR:PORT, separated by blanks or commas",
+    )
+    .required()
+    .long(
+        "Where the target listens: one or more ADDR:PORT (192.0.2.10:3260, \
 [2001:db8::10]:3260; the port defaults to 3260). 0.0.0.0 and :: are refused: the target listens \
 on the VIP only. An address that is not on this node fails start, naming the resource that adds \
 it, unless net.ipv4/ipv6.ip_nonlocal_bind is 1: order the VIP before this resource.",
-        ),
+    ),
     ParamSpec::string("luns", "zvols, or one dataset whose zvols are all exported")
         .required()
         .long(
@@ -70,12 +73,16 @@ number of the pool's counter hasan:lun-next, so numbers never move or get reused
             "The initiators allowed to log in (one ACL each, every LUN mapped read-write), \
 separated by blanks or commas. No other initiator can log in: the TPG has no demo mode.",
         ),
-    ParamSpec::select("chap", &["none", "one-way", "mutual"], "CHAP authentication")
-        .default("none")
-        .long(
-            "none: no CHAP (ACLs only). one-way: every initiator authenticates with CHAP. \
+    ParamSpec::select(
+        "chap",
+        &["none", "one-way", "mutual"],
+        "CHAP authentication",
+    )
+    .default("none")
+    .long(
+        "none: no CHAP (ACLs only). one-way: every initiator authenticates with CHAP. \
 mutual: the target authenticates to the initiator too. Credentials come from chap_file.",
-        ),
+    ),
     ParamSpec::string("chap_file", "The CHAP credentials file").long(
         "JSON {\"per_initiator\": {\"1:<initiator iqn>\": {\"user\": …, \"pass\": …}}, \
 \"per_tpg\": {\"1\": {\"user\": …, \"pass\": …}}}; an entry may add mutual_user and mutual_pass \
@@ -326,7 +333,10 @@ impl Config {
                 ));
             }
             if initiators.iter().any(|i| i == w) {
-                return Err(param_error("allowed_initiators", format!("{w} is listed twice")));
+                return Err(param_error(
+                    "allowed_initiators",
+                    format!("{w} is listed twice"),
+                ));
             }
             initiators.push(w.to_owned());
         }
@@ -353,7 +363,10 @@ impl Config {
             }
             _ => {}
         }
-        let chap_key_file = p.str("chap_key_file").unwrap_or("/etc/machine-id").to_owned();
+        let chap_key_file = p
+            .str("chap_key_file")
+            .unwrap_or("/etc/machine-id")
+            .to_owned();
         for (name, path) in [
             ("chap_file", chap_file.as_deref()),
             ("chap_key_file", Some(chap_key_file.as_str())),
@@ -361,7 +374,10 @@ impl Config {
         ] {
             if let Some(path) = path {
                 if !path.starts_with('/') {
-                    return Err(param_error(name, format!("{path:?} is not an absolute path")));
+                    return Err(param_error(
+                        name,
+                        format!("{path:?} is not an absolute path"),
+                    ));
                 }
             }
         }
@@ -417,7 +433,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.portals.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            c.portals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             ["10.77.0.100:3260", "[fd00::64]:3261"]
         );
         assert_eq!(c.pool, "labpool");

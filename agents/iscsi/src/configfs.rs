@@ -53,11 +53,6 @@ impl Tree {
             self.root.join(rel)
         }
     }
-
-    /// The root.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
 }
 
 /// `a/b/../c` → `a/c` without touching the file system.
@@ -86,7 +81,9 @@ impl Lio for Tree {
     fn write(&self, rel: &str, value: &str) -> io::Result<()> {
         use std::io::Write;
         // configfs takes one write(2) per store; no create, no truncate semantics needed.
-        let mut f = std::fs::OpenOptions::new().write(true).open(self.path(rel))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path(rel))?;
         f.write_all(value.as_bytes())
     }
     fn mkdir(&self, rel: &str) -> io::Result<()> {
@@ -151,7 +148,7 @@ pub mod fake {
     #[derive(Debug)]
     pub struct Fake {
         /// The directory.
-        pub dir: tempfile::TempDir,
+        _dir: tempfile::TempDir,
         tree: Tree,
         made: RefCell<BTreeSet<String>>,
         /// Every change, in order: `mkdir X`, `rmdir X`, `write X=V`, `ln X -> Y`, `rm X`.
@@ -212,7 +209,7 @@ pub mod fake {
             }
             std::fs::write(tree.path("dbroot"), "/var/target\n").expect("dbroot");
             Fake {
-                dir,
+                _dir: dir,
                 tree,
                 made: RefCell::new(BTreeSet::new()),
                 log: RefCell::new(Vec::new()),
@@ -272,9 +269,16 @@ pub mod fake {
 
     fn walk(tree: &Tree, rel: &str, out: &mut Vec<String>) {
         for name in tree.list(rel) {
-            let p = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let p = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             if tree.is_symlink(&p) {
-                out.push(format!("{p} -> {}", tree.link_target(&p).unwrap_or_default()));
+                out.push(format!(
+                    "{p} -> {}",
+                    tree.link_target(&p).unwrap_or_default()
+                ));
             } else if tree.path(&p).is_dir() {
                 out.push(format!("{p}/"));
                 walk(tree, &p, out);
@@ -386,15 +390,22 @@ mod tests {
         let t = Tree::at(dir.path().join("target"));
         std::fs::create_dir_all(t.path("core/iblock_1/so")).unwrap();
         std::fs::create_dir_all(t.path("iscsi/x/lun/lun_0")).unwrap();
-        t.symlink("core/iblock_1/so", "iscsi/x/lun/lun_0/a").unwrap();
-        assert_eq!(t.link_target("iscsi/x/lun/lun_0/a").as_deref(), Some("core/iblock_1/so"));
+        t.symlink("core/iblock_1/so", "iscsi/x/lun/lun_0/a")
+            .unwrap();
+        assert_eq!(
+            t.link_target("iscsi/x/lun/lun_0/a").as_deref(),
+            Some("core/iblock_1/so")
+        );
         // configfs answers relative links that climb above the target root
         std::os::unix::fs::symlink(
             "../../../../../target/core/iblock_1/so",
             t.path("iscsi/x/lun/lun_0/b"),
         )
         .unwrap();
-        assert_eq!(t.link_target("iscsi/x/lun/lun_0/b").as_deref(), Some("core/iblock_1/so"));
+        assert_eq!(
+            t.link_target("iscsi/x/lun/lun_0/b").as_deref(),
+            Some("core/iblock_1/so")
+        );
         assert_eq!(t.link_target("iscsi/x/lun/lun_0"), None);
         assert_eq!(t.list("iscsi/x/lun/lun_0"), ["a", "b"]);
     }

@@ -59,7 +59,11 @@ pub fn parse_zfs_get(out: &str) -> Result<Vec<Zvol>, IdentityError> {
         let e = by_name.entry(name.to_owned()).or_default();
         match prop {
             "guid" => {
-                e.0 = Some(value.parse().map_err(|_| IdentityError::Parse(line.into()))?);
+                e.0 = Some(
+                    value
+                        .parse()
+                        .map_err(|_| IdentityError::Parse(line.into()))?,
+                );
             }
             LUN_PROPERTY if value == "-" => {}
             LUN_PROPERTY => {
@@ -124,7 +128,11 @@ pub fn number(zvols: &[Zvol], counter: u32) -> Result<Numbering, IdentityError> 
     for z in zvols {
         if let Some(n) = z.lun {
             if let Some((_, other)) = luns.iter().find(|(m, _)| *m == n) {
-                return Err(IdentityError::Duplicate(other.name.clone(), z.name.clone(), n));
+                return Err(IdentityError::Duplicate(
+                    other.name.clone(),
+                    z.name.clone(),
+                    n,
+                ));
             }
             luns.push((n, z.clone()));
         }
@@ -168,7 +176,10 @@ mod tests {
         let out = "labpool/iscsi/a\tguid\t123\nlabpool/iscsi/a\thasan:lun\t4\nlabpool/iscsi/b\tguid\t99\nlabpool/iscsi/b\thasan:lun\t-\n";
         assert_eq!(
             parse_zfs_get(out).unwrap(),
-            [z("labpool/iscsi/a", 123, Some(4)), z("labpool/iscsi/b", 99, None)]
+            [
+                z("labpool/iscsi/a", 123, Some(4)),
+                z("labpool/iscsi/b", 99, None)
+            ]
         );
         assert!(matches!(
             parse_zfs_get("p/a\tguid\t1\np/a\thasan:lun\tx\n"),
@@ -181,10 +192,17 @@ mod tests {
 
     #[test]
     fn numbers_stay_and_new_zvols_take_the_counter() {
-        let n = number(&[z("p/b", 2, None), z("p/a", 1, Some(3)), z("p/c", 3, None)], 0).unwrap();
+        let n = number(
+            &[z("p/b", 2, None), z("p/a", 1, Some(3)), z("p/c", 3, None)],
+            0,
+        )
+        .unwrap();
         assert_eq!(n.assign, [("p/b".to_owned(), 4), ("p/c".to_owned(), 5)]);
         assert_eq!(n.next, Some(6));
-        assert_eq!(n.luns.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(
+            n.luns.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
         // a removed zvol frees no number: the counter remembers it
         let n = number(&[z("p/a", 1, Some(0)), z("p/d", 4, None)], 9).unwrap();
         assert_eq!(n.assign, [("p/d".to_owned(), 9)]);
@@ -195,7 +213,10 @@ mod tests {
             number(&[z("p/a", 1, Some(2)), z("p/b", 2, Some(2))], 0),
             Err(IdentityError::Duplicate(..))
         ));
-        assert_eq!(number(&[z("p/a", 1, None)], 65_536), Err(IdentityError::Exhausted));
+        assert_eq!(
+            number(&[z("p/a", 1, None)], 65_536),
+            Err(IdentityError::Exhausted)
+        );
     }
 
     #[test]

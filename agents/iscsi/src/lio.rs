@@ -233,8 +233,16 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
                 &path,
                 lio.write(&format!("{path}/control"), &format!("udev_path={dev}")),
             )?;
-            op("cannot configure", &path, lio.write(&format!("{path}/udev_path"), &dev))?;
-            op("cannot enable", &path, lio.write(&format!("{path}/enable"), "1"))?;
+            op(
+                "cannot configure",
+                &path,
+                lio.write(&format!("{path}/udev_path"), &dev),
+            )?;
+            op(
+                "cannot enable",
+                &path,
+                lio.write(&format!("{path}/enable"), "1"),
+            )?;
             op(
                 "cannot set the serial of",
                 &path,
@@ -270,7 +278,12 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
     }
     set(lio, &format!("{tpg}/attrib/generate_node_acls"), "0", c)?;
     set(lio, &format!("{tpg}/attrib/cache_dynamic_acls"), "0", c)?;
-    set(lio, &format!("{tpg}/attrib/demo_mode_write_protect"), "1", c)?;
+    set(
+        lio,
+        &format!("{tpg}/attrib/demo_mode_write_protect"),
+        "1",
+        c,
+    )?;
     let chap = d.chap != ChapMode::None;
     set(
         lio,
@@ -292,8 +305,7 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
         let spec = d.luns.iter().find(|l| format!("lun_{}", l.lun) == name);
         let linked_right = spec.is_some_and(|s| {
             let ls = links(lio, &lun_dir);
-            ls.len() == 1
-                && lio.link_target(&ls[0]).as_deref() == Some(&n.backstore_path(s.lun))
+            ls.len() == 1 && lio.link_target(&ls[0]).as_deref() == Some(&n.backstore_path(s.lun))
         });
         if !wanted_luns.iter().any(|w| w == name) || !linked_right {
             unmap_tpg_lun(lio, &tpg, &lun_dir, c)?;
@@ -304,7 +316,11 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
         if !lio.exists(&lun_dir) {
             op("cannot create", &lun_dir, lio.mkdir(&lun_dir))?;
             let link = format!("{lun_dir}/{}", n.backstore(spec.lun));
-            op("cannot link", &link, lio.symlink(&n.backstore_path(spec.lun), &link))?;
+            op(
+                "cannot link",
+                &link,
+                lio.symlink(&n.backstore_path(spec.lun), &link),
+            )?;
             *c += 2;
         }
     }
@@ -556,12 +572,28 @@ pub fn check(
     if lio.read(&format!("{tpg}/enable")).ok().as_deref() != Some("1") {
         return broken(format!("TPG {TPG_TAG} of {} is not enabled", n.iqn));
     }
-    if lio.read(&format!("{tpg}/attrib/generate_node_acls")).ok().as_deref() != Some("0") {
-        return broken(format!("TPG {TPG_TAG} of {} has generate_node_acls on (demo mode)", n.iqn));
+    if lio
+        .read(&format!("{tpg}/attrib/generate_node_acls"))
+        .ok()
+        .as_deref()
+        != Some("0")
+    {
+        return broken(format!(
+            "TPG {TPG_TAG} of {} has generate_node_acls on (demo mode)",
+            n.iqn
+        ));
     }
     let want_auth = if e.chap == ChapMode::None { "0" } else { "1" };
-    if lio.read(&format!("{tpg}/attrib/authentication")).ok().as_deref() != Some(want_auth) {
-        return broken(format!("TPG {TPG_TAG} of {}: authentication is not {want_auth}", n.iqn));
+    if lio
+        .read(&format!("{tpg}/attrib/authentication"))
+        .ok()
+        .as_deref()
+        != Some(want_auth)
+    {
+        return broken(format!(
+            "TPG {TPG_TAG} of {}: authentication is not {want_auth}",
+            n.iqn
+        ));
     }
     for p in e.portals {
         if !lio.exists(&format!("{tpg}/np/{p}")) {

@@ -73,7 +73,9 @@ fn with_backend() -> Fake {
 fn backend_part(f: &Fake) -> Vec<String> {
     f.snapshot()
         .into_iter()
-        .filter(|l| l.contains(":backend") || l.starts_with("core/iblock_0") || l == "dbroot = /var/target")
+        .filter(|l| {
+            l.contains(":backend") || l.starts_with("core/iblock_0") || l == "dbroot = /var/target"
+        })
         .collect()
 }
 
@@ -84,7 +86,12 @@ fn ok_dev(_: &str) -> bool {
     true
 }
 
-fn expected<'a>(d: &'a Desired, zvols: &'a [String], luns: &'a [String], ini: &'a [String]) -> Expected<'a> {
+fn expected<'a>(
+    d: &'a Desired,
+    zvols: &'a [String],
+    luns: &'a [String],
+    ini: &'a [String],
+) -> Expected<'a> {
     Expected {
         names: &d.names,
         zvols,
@@ -117,22 +124,47 @@ fn start_builds_everything_and_enables_the_tpg_last() {
     let log = f.log.borrow().clone();
     let tpg = d.names.tpg();
     assert_eq!(log.last().unwrap(), &format!("write {tpg}/enable=1"));
-    assert_eq!(log.iter().filter(|l| l.contains("enable=1") && l.contains("tpgt")).count(), 1);
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.contains("enable=1") && l.contains("tpgt"))
+            .count(),
+        1
+    );
     // secrets are written, never recorded in clear here (and never logged by the agent)
-    assert!(log.iter().all(|l| !l.contains("initiator-secret") && !l.contains("target-secret")));
+    assert!(log
+        .iter()
+        .all(|l| !l.contains("initiator-secret") && !l.contains("target-secret")));
     let t = f.tree();
     let so = d.names.backstore_path(3);
-    assert_eq!(t.read(&format!("{so}/udev_path")).unwrap(), "/dev/zvol/labpool/iscsi/b");
+    assert_eq!(
+        t.read(&format!("{so}/udev_path")).unwrap(),
+        "/dev/zvol/labpool/iscsi/b"
+    );
     assert_eq!(read_serial(&f, &so), lun(3, "").serial);
     assert_eq!(t.read(&format!("{so}/attrib/emulate_tpu")).unwrap(), "1");
-    assert_eq!(t.link_target(&format!("{tpg}/lun/lun_3/{}", d.names.backstore(3))).unwrap(), so);
     assert_eq!(
-        t.link_target(&format!("{tpg}/acls/{N2}/lun_3/lun_3")).unwrap(),
+        t.link_target(&format!("{tpg}/lun/lun_3/{}", d.names.backstore(3)))
+            .unwrap(),
+        so
+    );
+    assert_eq!(
+        t.link_target(&format!("{tpg}/acls/{N2}/lun_3/lun_3"))
+            .unwrap(),
         format!("{tpg}/lun/lun_3")
     );
-    assert_eq!(t.read(&format!("{tpg}/acls/{N2}/auth/password_mutual")).unwrap(), "target-secret");
-    assert_eq!(t.read(&format!("{tpg}/attrib/generate_node_acls")).unwrap(), "0");
-    assert_eq!(t.read(&format!("{tpg}/attrib/authentication")).unwrap(), "1");
+    assert_eq!(
+        t.read(&format!("{tpg}/acls/{N2}/auth/password_mutual"))
+            .unwrap(),
+        "target-secret"
+    );
+    assert_eq!(
+        t.read(&format!("{tpg}/attrib/generate_node_acls")).unwrap(),
+        "0"
+    );
+    assert_eq!(
+        t.read(&format!("{tpg}/attrib/authentication")).unwrap(),
+        "1"
+    );
     assert!(t.exists(&format!("{tpg}/np/10.77.0.100:3260")));
     assert_eq!(backend_part(&f), before, "the backend target was touched");
 
@@ -146,7 +178,10 @@ fn start_builds_everything_and_enables_the_tpg_last() {
     let zv = ["labpool/iscsi/a".to_owned()];
     assert_eq!(
         check(&f, &expected(&d, &zv, &luns, &ini), &ok_portal, &ok_dev),
-        Found::Running(vec![(0, "labpool/iscsi/a".into()), (3, "labpool/iscsi/b".into())])
+        Found::Running(vec![
+            (0, "labpool/iscsi/a".into()),
+            (3, "labpool/iscsi/b".into())
+        ])
     );
 }
 
@@ -160,14 +195,21 @@ fn stop_disables_first_removes_all_of_ours_and_nothing_else() {
     assert!(teardown(&f, &d.names).unwrap() > 0);
     let log = f.log.borrow().clone();
     assert_eq!(log[0], format!("write {}/enable=0", d.names.tpg()));
-    assert_eq!(f.snapshot(), before, "stop left something or touched the backend");
+    assert_eq!(
+        f.snapshot(),
+        before,
+        "stop left something or touched the backend"
+    );
     // idempotent
     f.clear_log();
     assert_eq!(teardown(&f, &d.names).unwrap(), 0);
     assert!(f.log.borrow().is_empty());
     let ini = [N2.to_owned()];
     let luns = ["labpool/iscsi".to_owned()];
-    assert_eq!(check(&f, &expected(&d, &[], &luns, &ini), &ok_portal, &ok_dev), Found::Absent);
+    assert_eq!(
+        check(&f, &expected(&d, &[], &luns, &ini), &ok_portal, &ok_dev),
+        Found::Absent
+    );
 }
 
 #[test]
@@ -189,17 +231,26 @@ fn a_start_killed_at_any_step_converges_and_never_enables_a_partial_target() {
         f.fail_after(k);
         assert!(apply(&f, &d).is_err(), "step {k}");
         assert_ne!(
-            f.tree().read(&format!("{}/enable", d.names.tpg())).ok().as_deref(),
+            f.tree()
+                .read(&format!("{}/enable", d.names.tpg()))
+                .ok()
+                .as_deref(),
             Some("1"),
             "step {k}: TPG enabled by a partial start"
         );
         let ini = [N2.to_owned()];
         let luns = ["labpool/iscsi".to_owned()];
         let found = check(&f, &expected(&d, &[], &luns, &ini), &ok_portal, &ok_dev);
-        assert!(matches!(found, Found::Broken(_) | Found::Absent), "step {k}: {found:?}");
+        assert!(
+            matches!(found, Found::Broken(_) | Found::Absent),
+            "step {k}: {found:?}"
+        );
         if k > 1 {
             // (step 1 leaves only an empty HBA: it holds no zvol, the next start reuses it)
-            assert!(matches!(found, Found::Broken(_)), "step {k}: partial state must show: {found:?}");
+            assert!(
+                matches!(found, Found::Broken(_)),
+                "step {k}: partial state must show: {found:?}"
+            );
         }
         f.heal();
         apply(&f, &d).unwrap();
@@ -213,7 +264,11 @@ fn a_start_killed_at_any_step_converges_and_never_enables_a_partial_target() {
         let _ = apply(&f, &d);
         f.heal();
         teardown(&f, &d.names).unwrap();
-        assert_eq!(f.snapshot(), before, "stop after a start killed at step {k}");
+        assert_eq!(
+            f.snapshot(),
+            before,
+            "stop after a start killed at step {k}"
+        );
     }
 }
 
@@ -248,12 +303,18 @@ fn reload_changes_luns_and_acls_live() {
     });
     apply(&f, &d).unwrap();
     let log = f.log.borrow().clone();
-    assert!(!log.iter().any(|l| l.contains("enable=0")), "TPG disabled: {log:?}");
+    assert!(
+        !log.iter().any(|l| l.contains("enable=0")),
+        "TPG disabled: {log:?}"
+    );
     let tpg = d.names.tpg();
     let t = f.tree();
     assert!(t.exists(&format!("{tpg}/acls/{N1}/lun_4/lun_4")));
     assert!(!t.exists(&format!("{tpg}/lun/lun_0")));
-    assert!(!t.exists(&d.names.backstore_path(0)), "the removed zvol stays open");
+    assert!(
+        !t.exists(&d.names.backstore_path(0)),
+        "the removed zvol stays open"
+    );
     assert!(t.exists(&d.names.backstore_path(3)));
     // an initiator removed from the list loses its ACL
     d.acls.retain(|a| a.initiator == N1);
@@ -269,7 +330,10 @@ fn a_lun_whose_zvol_changed_is_rebuilt() {
     d.luns[0].zvol = "labpool/iscsi/z".into();
     apply(&f, &d).unwrap();
     let so = d.names.backstore_path(0);
-    assert_eq!(f.tree().read(&format!("{so}/udev_path")).unwrap(), "/dev/zvol/labpool/iscsi/z");
+    assert_eq!(
+        f.tree().read(&format!("{so}/udev_path")).unwrap(),
+        "/dev/zvol/labpool/iscsi/z"
+    );
 }
 
 #[test]
@@ -290,15 +354,20 @@ fn monitor_reports_what_is_wrong() {
         other => panic!("{other:?}"),
     };
     assert!(broken(&[], &ini, &|_| false).contains("nothing listens on portal 10.77.0.100:3260"));
-    assert!(broken(&["labpool/iscsi/x".into()], &ini, &ok_portal).contains("zvol labpool/iscsi/x is not exported"));
+    assert!(broken(&["labpool/iscsi/x".into()], &ini, &ok_portal)
+        .contains("zvol labpool/iscsi/x is not exported"));
     assert!(broken(&[], &[N1.into(), N2.into()], &ok_portal).contains(&format!("{N1} has no ACL")));
     assert!(broken(&[], &[], &ok_portal).contains("not in allowed_initiators"));
     f.tree().write(&format!("{tpg}/enable"), "0").unwrap();
     assert!(broken(&[], &ini, &ok_portal).contains("not enabled"));
     teardown(&f, &d.names).unwrap();
     f.mkdir("core/iblock_5").unwrap();
-    f.mkdir(&format!("core/iblock_5/{}", d.names.backstore(9))).unwrap();
+    f.mkdir(&format!("core/iblock_5/{}", d.names.backstore(9)))
+        .unwrap();
     assert!(broken(&[], &ini, &ok_portal).contains("backstore(s)"));
     teardown(&f, &d.names).unwrap();
-    assert_eq!(check(&f, &expected(&d, &[], &luns, &ini), &ok_portal, &ok_dev), Found::Absent);
+    assert_eq!(
+        check(&f, &expected(&d, &[], &luns, &ini), &ok_portal, &ok_dev),
+        Found::Absent
+    );
 }

@@ -22,7 +22,9 @@ pub enum DecryptError {
     #[error("truncated openssl enc file ({0} bytes)")]
     Truncated(usize),
     /// The padding is wrong: the key (pass file) is not the one it was encrypted with.
-    #[error("wrong key: the padding does not check out (was it encrypted with another pass file?)")]
+    #[error(
+        "wrong key: the padding does not check out (was it encrypted with another pass file?)"
+    )]
     WrongKey,
     /// `-a` text that is not base64.
     #[error("bad base64 in an openssl enc -a file")]
@@ -141,7 +143,11 @@ mod tests {
                 };
                 assert!(is_encrypted(&enc));
                 let got = decrypt(&enc, &pass_from_file(machine_id)).unwrap();
-                assert_eq!(got.as_slice(), plain.as_slice(), "len {len} base64 {base64}");
+                assert_eq!(
+                    got.as_slice(),
+                    plain.as_slice(),
+                    "len {len} base64 {base64}"
+                );
             }
         }
     }
@@ -160,7 +166,10 @@ mod tests {
             }
         }
         assert!(decrypt(&enc, b"right").is_ok());
-        assert_eq!(decrypt(&enc[..20], b"right"), Err(DecryptError::Truncated(20)));
+        assert_eq!(
+            decrypt(&enc[..20], b"right"),
+            Err(DecryptError::Truncated(20))
+        );
         assert_eq!(decrypt(b"{}", b"right"), Err(DecryptError::NotSalted));
     }
 

@@ -1,0 +1,457 @@
+//! The `ResourceAgent` implementation: parameters → the desired target (CHAP file, zvol
+//! identities, portals checked), then start/stop/monitor/reload through [`crate::lio`].
+
+use std::time::{Duration, Instant};
+
+use libocf::{
+    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Started, Stopped,
+};
+
+use crate::chap::ChapBook;
+use crate::config::{ChapMode, Config, Portal, SPEC, TPG_TAG};
+use crate::configfs::{Lio, Tree, TARGET_ROOT};
+use crate::identity::{self, LUN_PROPERTY, NEXT_PROPERTY};
+use crate::lio::{self, AclSpec, Desired, Expected, Found, LunSpec, Names};
+use crate::node::{self, Node, RealTools, Tools};
+
+/// The kernel modules LIO's iSCSI target with block backstores needs.
+const MODULES: &[&str] = &["target_core_mod", "target_core_iblock", "iscsi_target_mod"];
+
+/// ocf:hasan:iscsi.
+pub struct Iscsi {
+    /// Checked parameters.
+    pub cfg: Config,
+    /// Names of the target's objects.
+    pub names: Names,
+    /// /proc, /sys, /dev.
+    pub node: Node,
+    /// LIO's configfs.
+    pub lio: Box<dyn Lio>,
+    /// modprobe, mount, zfs, cibadmin.
+    pub tools: Box<dyn Tools>,
+}
+
+impl std::fmt::Debug for Iscsi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iscsi")
+            .field("cfg", &self.cfg)
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+fn tool_error(what: &str, e: CommandError) -> OcfError {
+    match e {
+        CommandError::NotFound { tool } => OcfError::installed(format!("{tool} is not installed")),
+        e => OcfError::generic(format!("{what}: {e}")),
+    }
+}
+
+fn args(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The id of the primitive in the CIB whose `ip` parameter is `addr` (the VIP to order before).
+fn resource_with_ip(cib: &str, addr: &str) -> Option<String> {
+    let needle = format!("name=\"ip\" value=\"{addr}\"");
+    let at = cib.find(&needle)?;
+    let before = &cib[..at];
+    let p = before.rfind("<primitive ")?;
+    let id = before[p..].split("id=\"").nth(1)?.split('"').next()?;
+    Some(id.to_owned())
+}
+
+impl Iscsi {
+    fn deadline(&self, ctx: &Ctx, wanted: Duration) -> Instant {
+        ctx.budget.sub_deadline(wanted)
+    }
+
+    /// Modules loaded, configfs mounted, the iSCSI fabric registered.
+    fn ensure_lio(&self, ctx: &Ctx) -> Result<(), OcfError> {
+        for m in MODULES {
+            if !self.node.module_loaded(m) {
+                self.tools
+                    .run(
+                        "modprobe",
+                        &args(&[m]),
+                        self.deadline(ctx, Duration::from_secs(20)),
+                    )
+                    .map_err(|e| match e {
+                        CommandError::NotFound { .. } => tool_error("modprobe", e),
+                        e => OcfError::installed(format!("cannot load kernel module {m}: {e}")),
+                    })?;
+                tracing::info!("loaded kernel module {m}");
+            }
+        }
+        if !self.node.configfs_mounted() {
+            self.tools
+                .run(
+                    "mount",
+                    &args(&["-t", "configfs", "configfs", "/sys/kernel/config"]),
+                    self.deadline(ctx, Duration::from_secs(10)),
+                )
+                .map_err(|e| OcfError::installed(format!("cannot mount configfs: {e}")))?;
+            tracing::info!("mounted configfs on /sys/kernel/config");
+        }
+        if !self.lio.exists("") {
+            return Err(OcfError::installed(format!(
+                "{TARGET_ROOT} does not exist although target_core_mod is loaded"
+            )));
+        }
+        if !self.lio.exists("iscsi") {
+            self.lio.mkdir("iscsi").map_err(|e| {
+                OcfError::installed(format!("cannot register LIO's iSCSI fabric: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The ACLs with their credentials; every CHAP problem is 6.
+    fn acls(&self) -> Result<Vec<AclSpec>, OcfError> {
+        let book = match (&self.cfg.chap, &self.cfg.chap_file) {
+            (ChapMode::None, _) | (_, None) => None,
+            (_, Some(path)) => Some(
+                ChapBook::load(path, &self.cfg.chap_key_file)
+                    .map_err(|e| OcfError::configured(e.to_string()))?,
+            ),
+        };
+        self.cfg
+            .initiators
+            .iter()
+            .map(|i| {
+                let auth = match &book {
+                    None => None,
+                    Some(b) => Some(
+                        b.for_initiator(TPG_TAG, i, self.cfg.chap == ChapMode::Mutual)
+                            .map_err(|e| OcfError::configured(e.to_string()))?,
+                    ),
+                };
+                Ok(AclSpec {
+                    initiator: i.clone(),
+                    auth,
+                })
+            })
+            .collect()
+    }
+
+    /// Every portal's address is on this node, unless non-local binds are allowed.
+    fn check_portals(&self, ctx: &Ctx) -> Result<(), OcfError> {
+        for p in &self.cfg.portals {
+            if node::address_is_local(p.0.ip()) || self.node.nonlocal_bind(p) {
+                continue;
+            }
+            let addr = p.0.ip().to_string();
+            let vip = self
+                .tools
+                .run(
+                    "cibadmin",
+                    &args(&["--query", "--scope", "resources"]),
+                    self.deadline(ctx, Duration::from_secs(10)),
+                )
+                .ok()
+                .and_then(|cib| resource_with_ip(&cib, &addr));
+            let order = match vip {
+                Some(id) => format!("resource {id}, which adds it,"),
+                None => format!("the resource that adds it (ocf:hasan:vip ip={addr})"),
+            };
+            return Err(OcfError::generic(format!(
+                "portal address {addr} is not on this node: order {order} before this one \
+(or set net.{}.ip_nonlocal_bind=1)",
+                if p.0.is_ipv4() { "ipv4" } else { "ipv6" }
+            )));
+        }
+        Ok(())
+    }
+
+    /// The zvols with their LUN numbers (assigning new ones on the pool) and serials.
+    fn lun_specs(&self, ctx: &Ctx) -> Result<Vec<LunSpec>, OcfError> {
+        let dl = || self.deadline(ctx, Duration::from_secs(30));
+        let mut get = args(&[
+            "get",
+            "-H",
+            "-p",
+            "-r",
+            "-t",
+            "volume",
+            "-o",
+            "name,property,value",
+        ]);
+        get.push(format!("guid,{LUN_PROPERTY}"));
+        get.extend(self.cfg.luns.iter().cloned());
+        let out = self.tools.run("zfs", &get, dl()).map_err(|e| {
+            tool_error(
+                "cannot list the zvols of luns (is the pool imported here?)",
+                e,
+            )
+        })?;
+        let zvols = identity::parse_zfs_get(&out).map_err(|e| OcfError::generic(e.to_string()))?;
+        let pool = &self.cfg.pool;
+        let counter = self
+            .tools
+            .run(
+                "zfs",
+                &args(&["get", "-H", "-p", "-o", "value", NEXT_PROPERTY, pool]),
+                dl(),
+            )
+            .map_err(|e| tool_error("cannot read the pool's LUN counter", e))?;
+        let numbering = identity::number(&zvols, identity::parse_next(&counter))
+            .map_err(|e| OcfError::generic(e.to_string()))?;
+        if let Some(next) = numbering.next {
+            // The counter first: a kill between the two wastes numbers, never reuses one.
+            let prop = format!("{NEXT_PROPERTY}={next}");
+            self.tools
+                .run("zfs", &args(&["set", &prop, pool]), dl())
+                .map_err(|e| tool_error("cannot store the pool's LUN counter", e))?;
+            for (name, lun) in &numbering.assign {
+                let prop = format!("{LUN_PROPERTY}={lun}");
+                self.tools
+                    .run("zfs", &args(&["set", &prop, name]), dl())
+                    .map_err(|e| tool_error("cannot store a LUN number", e))?;
+                tracing::info!("zvol {name} gets LUN {lun}");
+            }
+        }
+        if zvols.is_empty() {
+            tracing::warn!(
+                "no zvol in {}: the target has no LUN",
+                self.cfg.luns.join(" ")
+            );
+        }
+        Ok(numbering
+            .luns
+            .into_iter()
+            .map(|(lun, z)| LunSpec {
+                lun,
+                serial: identity::serial(z.guid),
+                zvol: z.name,
+                thin: true,
+            })
+            .collect())
+    }
+
+    /// Wait for every zvol's device node.
+    fn wait_devices(&self, ctx: &Ctx, luns: &[LunSpec]) -> Result<(), OcfError> {
+        let until = self.deadline(ctx, self.cfg.zvol_wait);
+        loop {
+            let missing: Vec<String> = luns
+                .iter()
+                .map(LunSpec::device)
+                .filter(|d| !self.node.device_exists(d))
+                .collect();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                return Err(OcfError::generic(format!(
+                    "zvol device(s) {} did not appear within {} s",
+                    missing.join(", "),
+                    self.cfg.zvol_wait.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn set_dbroot(&self) -> Result<(), OcfError> {
+        let Some(dir) = &self.cfg.dbroot else {
+            return Ok(());
+        };
+        if self.lio.read("dbroot").ok().as_deref() == Some(dir.as_str()) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| OcfError::generic(format!("cannot create dbroot {dir}: {e}")))?;
+        self.lio.write("dbroot", dir).map_err(|e| {
+            OcfError::generic(format!(
+                "LIO refuses dbroot {dir} ({e}): it can change only while LIO has no backstore at all"
+            ))
+        })?;
+        tracing::info!("LIO dbroot is {dir}");
+        Ok(())
+    }
+
+    /// Build or converge; `Ok(true)` if something changed.
+    fn converge(&self, ctx: &Ctx) -> Result<bool, OcfError> {
+        let acls = self.acls()?;
+        self.check_portals(ctx)?;
+        self.ensure_lio(ctx)?;
+        let luns = self.lun_specs(ctx)?;
+        self.wait_devices(ctx, &luns)?;
+        self.set_dbroot()?;
+        let desired = Desired {
+            names: self.names.clone(),
+            luns,
+            acls,
+            chap: self.cfg.chap,
+            portals: self.cfg.portals.clone(),
+        };
+        let changes = lio::apply(self.lio.as_ref(), &desired)
+            .map_err(|e| OcfError::generic(format!("target {}: {e}", self.cfg.iqn)))?;
+        for l in &desired.luns {
+            tracing::info!("LUN {} = {} (serial {})", l.lun, l.zvol, l.serial);
+        }
+        match self.check_live() {
+            Found::Running(_) => Ok(changes > 0),
+            Found::Broken(why) => Err(OcfError::generic(format!("after building: {why}"))),
+            Found::Absent => Err(OcfError::generic("after building: the target is absent")),
+        }
+    }
+
+    /// The monitor check at depth 0 (no fork).
+    fn check_live(&self) -> Found {
+        let explicit: Vec<String> = self
+            .cfg
+            .luns
+            .iter()
+            .filter(|l| {
+                self.node.device_exists(&format!("/dev/zvol/{l}")) && !self.node.zvol_dir(l)
+            })
+            .cloned()
+            .collect();
+        let e = Expected {
+            names: &self.names,
+            zvols: &explicit,
+            luns_param: &self.cfg.luns,
+            initiators: &self.cfg.initiators,
+            chap: self.cfg.chap,
+            portals: &self.cfg.portals,
+        };
+        let node = &self.node;
+        lio::check(
+            self.lio.as_ref(),
+            &e,
+            &|p: &Portal| node.listening(p),
+            &|d: &str| node.device_exists(d),
+        )
+    }
+
+    /// Depth 10: zvols of `luns` that are not mapped, or mapped under another number.
+    fn unexported(&self, ctx: &Ctx, mapped: &[(u32, String)]) -> Result<Option<String>, OcfError> {
+        let mut get = args(&[
+            "get",
+            "-H",
+            "-p",
+            "-r",
+            "-t",
+            "volume",
+            "-o",
+            "name,property,value",
+        ]);
+        get.push(format!("guid,{LUN_PROPERTY}"));
+        get.extend(self.cfg.luns.iter().cloned());
+        let out = self
+            .tools
+            .run("zfs", &get, ctx.budget.deadline())
+            .map_err(|e| tool_error("zfs get", e))?;
+        let zvols = identity::parse_zfs_get(&out).map_err(|e| OcfError::generic(e.to_string()))?;
+        let mut problems = Vec::new();
+        for z in &zvols {
+            match mapped.iter().find(|(_, m)| *m == z.name) {
+                None => problems.push(format!(
+                    "zvol {} is not exported yet (reload or restart adds it)",
+                    z.name
+                )),
+                Some((n, _)) if z.lun.is_some_and(|l| l != *n) => problems.push(format!(
+                    "zvol {} is LUN {n} but its hasan:lun is {}",
+                    z.name,
+                    z.lun.unwrap_or_default()
+                )),
+                Some(_) => {}
+            }
+        }
+        Ok((!problems.is_empty()).then(|| problems.join("; ")))
+    }
+}
+
+impl ResourceAgent for Iscsi {
+    const SPEC: AgentSpec = SPEC;
+
+    fn from_params(params: &Params) -> Result<Self, OcfError> {
+        let cfg = Config::from_params(params)?;
+        Ok(Iscsi {
+            names: Names::for_iqn(&cfg.iqn),
+            cfg,
+            node: Node::default(),
+            lio: Box::new(Tree::at(TARGET_ROOT)),
+            tools: Box::new(RealTools),
+        })
+    }
+
+    fn validate_local(&self, _ctx: &Ctx) -> Result<(), OcfError> {
+        self.acls()?;
+        for t in ["zfs", "modprobe"] {
+            libocf::command::resolve(t)
+                .map_err(|_| OcfError::installed(format!("{t} is not installed")))?;
+        }
+        Ok(())
+    }
+
+    fn start(&self, ctx: &Ctx) -> Result<Started, OcfError> {
+        Ok(if self.converge(ctx)? {
+            Started::Started
+        } else {
+            Started::AlreadyRunning
+        })
+    }
+
+    fn stop(&self, _ctx: &Ctx) -> Result<Stopped, OcfError> {
+        if !self.lio.exists("") {
+            return Ok(Stopped::AlreadyStopped);
+        }
+        match lio::teardown(self.lio.as_ref(), &self.names) {
+            Ok(0) => Ok(Stopped::AlreadyStopped),
+            Ok(_) => Ok(Stopped::Stopped),
+            Err(failed) => Err(OcfError::generic(format!(
+                "could not remove: {}",
+                failed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+        }
+    }
+
+    fn monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
+        if !self.lio.exists("") {
+            return Ok(Health::Stopped(format!(
+                "{TARGET_ROOT} does not exist (LIO not loaded)"
+            )));
+        }
+        match self.check_live() {
+            Found::Absent => Ok(Health::Stopped(format!(
+                "target {} is not configured",
+                self.cfg.iqn
+            ))),
+            Found::Broken(why) => Err(OcfError::generic(why)),
+            Found::Running(mapped) => {
+                if ctx.check_level() >= 10 {
+                    if let Some(why) = self.unexported(ctx, &mapped)? {
+                        return Ok(Health::Degraded(why));
+                    }
+                }
+                Ok(Health::Running)
+            }
+        }
+    }
+
+    fn reload(&self, ctx: &Ctx) -> Result<(), OcfError> {
+        self.converge(ctx).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_vip_resource_in_the_cib() {
+        let cib = r#"<resources><group id="san"><primitive id="pool" class="ocf" provider="hasan" type="zpool"/>
+<primitive id="san-vip" class="ocf" provider="hasan" type="vip"><instance_attributes id="a">
+<nvpair id="a-ip" name="ip" value="10.77.0.100"/></instance_attributes></primitive></group></resources>"#;
+        assert_eq!(
+            resource_with_ip(cib, "10.77.0.100").as_deref(),
+            Some("san-vip")
+        );
+        assert_eq!(resource_with_ip(cib, "10.77.0.101"), None);
+    }
+}
