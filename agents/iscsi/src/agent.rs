@@ -454,4 +454,219 @@ mod tests {
         );
         assert_eq!(resource_with_ip(cib, "10.77.0.101"), None);
     }
+
+    use crate::configfs::fake::Fake;
+    use libocf::{Action, OcfStatus};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// zfs answers from a table; every command line is recorded.
+    struct FakeTools {
+        ran: Rc<RefCell<Vec<String>>>,
+    }
+
+    impl Tools for FakeTools {
+        fn run(&self, tool: &str, a: &[String], _: Instant) -> Result<String, CommandError> {
+            let line = format!("{tool} {}", a.join(" "));
+            self.ran.borrow_mut().push(line.clone());
+            Ok(match line.as_str() {
+                l if l.starts_with("zfs get -H -p -r") && l.ends_with("/a") => {
+                    "labpool/iscsi/a\tguid\t11\nlabpool/iscsi/a\thasan:lun\t2\n".into()
+                }
+                l if l.starts_with("zfs get -H -p -r") => {
+                    "labpool/iscsi/a\tguid\t11\nlabpool/iscsi/a\thasan:lun\t2\nlabpool/iscsi/b\tguid\t12\nlabpool/iscsi/b\thasan:lun\t-\n".into()
+                }
+                l if l.starts_with("zfs get -H -p -o value hasan:lun-next") => "3\n".into(),
+                _ => String::new(),
+            })
+        }
+    }
+
+    struct Rig {
+        _root: tempfile::TempDir,
+        lio: Rc<Fake>,
+        ran: Rc<RefCell<Vec<String>>>,
+        agent: Iscsi,
+    }
+
+    fn rig(extra: &[(&str, &str)]) -> Rig {
+        let root = tempfile::tempdir().unwrap();
+        let node = Node::rooted(root.path());
+        for m in MODULES {
+            std::fs::create_dir_all(node.path(&format!("/sys/module/{m}"))).unwrap();
+        }
+        for d in ["/proc/net", "/dev/zvol/labpool/iscsi", "/etc/hasan"] {
+            std::fs::create_dir_all(node.path(d)).unwrap();
+        }
+        std::fs::write(
+            node.path("/proc/mounts"),
+            "configfs /sys/kernel/config configfs rw 0 0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            node.path("/proc/net/tcp"),
+            "hdr\n 0: 0100007F:0CBC 00000000:0000 0A 0\n",
+        )
+        .unwrap();
+        for z in ["a", "b"] {
+            std::fs::write(node.path(&format!("/dev/zvol/labpool/iscsi/{z}")), "").unwrap();
+        }
+        let chap = node.path("/etc/hasan/chap.json");
+        std::fs::write(
+            &chap,
+            r#"{"per_tpg": {"1": {"user": "u", "pass": "p-secret"}}}"#,
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&chap, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let chap = chap.to_string_lossy().into_owned();
+        let mut map: std::collections::BTreeMap<&str, &str> = [
+            ("iqn", "iqn.2024-01.local.lab:san"),
+            ("portals", "127.0.0.1:3260"),
+            ("luns", "labpool/iscsi"),
+            ("allowed_initiators", "iqn.2024-01.local.lab:node2"),
+            ("chap", "one-way"),
+            ("chap_file", chap.as_str()),
+        ]
+        .into_iter()
+        .collect();
+        map.extend(extra.iter().copied());
+        let vars: Vec<(String, String)> = map
+            .into_iter()
+            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_owned()))
+            .collect();
+        let params = Params::parse(&SPEC, vars).unwrap();
+        let cfg = Config::from_params(&params).unwrap();
+        let lio = Rc::new(Fake::new());
+        let ran = Rc::new(RefCell::new(Vec::new()));
+        let agent = Iscsi {
+            names: Names::for_iqn(&cfg.iqn),
+            cfg,
+            node,
+            lio: Box::new(Rc::clone(&lio)),
+            tools: Box::new(FakeTools {
+                ran: Rc::clone(&ran),
+            }),
+        };
+        Rig {
+            _root: root,
+            lio,
+            ran,
+            agent,
+        }
+    }
+
+    fn ctx(action: Action, level: &str) -> Ctx {
+        let env = libocf::env::OcfEnv::from_vars([
+            ("OCF_RESKEY_CRM_meta_timeout".to_owned(), "60000".to_owned()),
+            (
+                "OCF_RESKEY_CRM_meta_interval".to_owned(),
+                "10000".to_owned(),
+            ),
+            ("OCF_CHECK_LEVEL".to_owned(), level.to_owned()),
+        ]);
+        Ctx::new(&SPEC, action, env)
+    }
+
+    #[test]
+    fn start_numbers_new_zvols_on_the_pool_then_builds_and_monitor_forks_nothing() {
+        let r = rig(&[]);
+        assert_eq!(
+            r.agent.monitor(&ctx(Action::Monitor, "0")).unwrap(),
+            Health::Stopped("target iqn.2024-01.local.lab:san is not configured".into())
+        );
+        assert_eq!(
+            r.agent.start(&ctx(Action::Start, "0")).unwrap(),
+            Started::Started
+        );
+        let ran = r.ran.borrow().clone();
+        // the counter is stored before the new zvol's number
+        assert_eq!(
+            ran[1..],
+            [
+                "zfs get -H -p -o value hasan:lun-next labpool".to_owned(),
+                "zfs set hasan:lun-next=4 labpool".to_owned(),
+                "zfs set hasan:lun=3 labpool/iscsi/b".to_owned(),
+            ]
+        );
+        let tpg = r.agent.names.tpg();
+        assert!(r.lio.tree().exists(&format!("{tpg}/lun/lun_2")));
+        assert!(r.lio.tree().exists(&format!("{tpg}/lun/lun_3")));
+        assert_eq!(
+            r.agent.start(&ctx(Action::Start, "0")).unwrap(),
+            Started::AlreadyRunning
+        );
+        r.ran.borrow_mut().clear();
+        assert_eq!(
+            r.agent.monitor(&ctx(Action::Monitor, "0")).unwrap(),
+            Health::Running
+        );
+        assert!(
+            r.ran.borrow().is_empty(),
+            "monitor ran {:?}",
+            r.ran.borrow()
+        );
+        assert_eq!(
+            r.agent.stop(&ctx(Action::Stop, "0")).unwrap(),
+            Stopped::Stopped
+        );
+        assert_eq!(
+            r.agent.stop(&ctx(Action::Stop, "0")).unwrap(),
+            Stopped::AlreadyStopped
+        );
+    }
+
+    #[test]
+    fn a_chap_problem_is_6_and_changes_nothing() {
+        for extra in [
+            [("chap_file", "/nonexistent/chap.json")],
+            [("chap", "mutual")], // no mutual credentials in the file
+        ] {
+            let r = rig(&extra);
+            let before = r.lio.snapshot();
+            let e = r.agent.start(&ctx(Action::Start, "0")).unwrap_err();
+            assert_eq!(e.status, OcfStatus::ErrConfigured, "{extra:?}: {e}");
+            assert!(!e.reason.contains("p-secret"));
+            assert_eq!(r.lio.snapshot(), before);
+            assert!(r.ran.borrow().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_portal_not_on_this_node_fails_start_before_anything_changes() {
+        let r = rig(&[("portals", "192.0.2.77:3260")]);
+        if r.agent.node.nonlocal_bind(&r.agent.cfg.portals[0])
+            || node::address_is_local("192.0.2.77".parse().unwrap())
+        {
+            return; // this host binds anything
+        }
+        let before = r.lio.snapshot();
+        let e = r.agent.start(&ctx(Action::Start, "0")).unwrap_err();
+        assert_eq!(e.status, OcfStatus::ErrGeneric);
+        assert!(
+            e.reason.contains("192.0.2.77 is not on this node: order"),
+            "{}",
+            e.reason
+        );
+        assert_eq!(r.lio.snapshot(), before);
+    }
+
+    #[test]
+    fn depth_10_names_a_zvol_not_exported_yet() {
+        let r = rig(&[("luns", "labpool/iscsi/a")]);
+        r.agent.start(&ctx(Action::Start, "0")).unwrap();
+        // luns widened to the prefix: b is not exported yet
+        let mut wide = rig(&[]);
+        wide.agent.lio = Box::new(Rc::clone(&r.lio));
+        match wide.agent.monitor(&ctx(Action::Monitor, "10")).unwrap() {
+            Health::Degraded(why) => {
+                assert!(why.contains("labpool/iscsi/b is not exported yet"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            wide.agent.monitor(&ctx(Action::Monitor, "0")).unwrap(),
+            Health::Running
+        );
+    }
 }

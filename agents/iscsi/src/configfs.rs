@@ -371,6 +371,40 @@ pub mod fake {
         }
     }
 
+    /// Shared, so a test can look at the tree an agent changed.
+    impl Lio for std::rc::Rc<Fake> {
+        fn exists(&self, rel: &str) -> bool {
+            (**self).exists(rel)
+        }
+        fn read(&self, rel: &str) -> io::Result<String> {
+            (**self).read(rel)
+        }
+        fn write(&self, rel: &str, value: &str) -> io::Result<()> {
+            (**self).write(rel, value)
+        }
+        fn mkdir(&self, rel: &str) -> io::Result<()> {
+            (**self).mkdir(rel)
+        }
+        fn rmdir(&self, rel: &str) -> io::Result<()> {
+            (**self).rmdir(rel)
+        }
+        fn symlink(&self, target: &str, link: &str) -> io::Result<()> {
+            (**self).symlink(target, link)
+        }
+        fn unlink(&self, rel: &str) -> io::Result<()> {
+            (**self).unlink(rel)
+        }
+        fn link_target(&self, rel: &str) -> Option<String> {
+            (**self).link_target(rel)
+        }
+        fn list(&self, rel: &str) -> Vec<String> {
+            (**self).list(rel)
+        }
+        fn is_symlink(&self, rel: &str) -> bool {
+            (**self).is_symlink(rel)
+        }
+    }
+
     /// An existing object made outside the agent (a backend target), registered as made.
     pub fn preexisting(fake: &Fake, dirs: &[&str]) {
         for d in dirs {
