@@ -1,10 +1,12 @@
 //! The `ResourceAgent` implementation: parameters → the desired target (CHAP file, zvol
 //! identities, portals checked), then start/stop/monitor/reload through [`crate::lio`].
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libocf::{
-    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Started, Stopped,
+    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
+    Stopped, SystemRunner,
 };
 
 use crate::chap::ChapBook;
@@ -12,7 +14,7 @@ use crate::config::{ChapMode, Config, Portal, SPEC, TPG_TAG};
 use crate::configfs::{Lio, Tree, TARGET_ROOT};
 use crate::identity::{self, LUN_PROPERTY, NEXT_PROPERTY};
 use crate::lio::{self, AclSpec, Desired, Expected, Found, LunSpec, Names};
-use crate::node::{self, Node, RealTools, Tools};
+use crate::node::{self, Node};
 
 /// The kernel modules LIO's iSCSI target with block backstores needs.
 const MODULES: &[&str] = &["target_core_mod", "target_core_iblock", "iscsi_target_mod"];
@@ -27,8 +29,8 @@ pub struct Iscsi {
     pub node: Node,
     /// LIO's configfs.
     pub lio: Box<dyn Lio>,
-    /// modprobe, mount, zfs, cibadmin.
-    pub tools: Box<dyn Tools>,
+    /// Runs modprobe, mount, zfs, cibadmin.
+    pub runner: Arc<dyn Runner>,
 }
 
 impl std::fmt::Debug for Iscsi {
@@ -62,20 +64,23 @@ fn resource_with_ip(cib: &str, addr: &str) -> Option<String> {
 }
 
 impl Iscsi {
-    fn deadline(&self, ctx: &Ctx, wanted: Duration) -> Instant {
-        ctx.budget.sub_deadline(wanted)
+    /// stdout of `tool args…`, killed after `within` (or at the action's deadline).
+    fn run(
+        &self,
+        ctx: &Ctx,
+        tool: &str,
+        args: &[String],
+        within: Duration,
+    ) -> Result<String, CommandError> {
+        self.runner
+            .stdout(&ctx.command_within(tool, within).args(args))
     }
 
     /// Modules loaded, configfs mounted, the iSCSI fabric registered.
     fn ensure_lio(&self, ctx: &Ctx) -> Result<(), OcfError> {
         for m in MODULES {
             if !self.node.module_loaded(m) {
-                self.tools
-                    .run(
-                        "modprobe",
-                        &args(&[m]),
-                        self.deadline(ctx, Duration::from_secs(20)),
-                    )
+                self.run(ctx, "modprobe", &args(&[m]), Duration::from_secs(20))
                     .map_err(|e| match e {
                         CommandError::NotFound { .. } => tool_error("modprobe", e),
                         e => OcfError::installed(format!("cannot load kernel module {m}: {e}")),
@@ -84,13 +89,13 @@ impl Iscsi {
             }
         }
         if !self.node.configfs_mounted() {
-            self.tools
-                .run(
-                    "mount",
-                    &args(&["-t", "configfs", "configfs", "/sys/kernel/config"]),
-                    self.deadline(ctx, Duration::from_secs(10)),
-                )
-                .map_err(|e| OcfError::installed(format!("cannot mount configfs: {e}")))?;
+            self.run(
+                ctx,
+                "mount",
+                &args(&["-t", "configfs", "configfs", "/sys/kernel/config"]),
+                Duration::from_secs(10),
+            )
+            .map_err(|e| OcfError::installed(format!("cannot mount configfs: {e}")))?;
             tracing::info!("mounted configfs on /sys/kernel/config");
         }
         if !self.lio.exists("") {
@@ -142,11 +147,11 @@ impl Iscsi {
             }
             let addr = p.0.ip().to_string();
             let vip = self
-                .tools
                 .run(
+                    ctx,
                     "cibadmin",
                     &args(&["--query", "--scope", "resources"]),
-                    self.deadline(ctx, Duration::from_secs(10)),
+                    Duration::from_secs(10),
                 )
                 .ok()
                 .and_then(|cib| resource_with_ip(&cib, &addr));
@@ -165,7 +170,7 @@ impl Iscsi {
 
     /// The zvols with their LUN numbers (assigning new ones on the pool) and serials.
     fn lun_specs(&self, ctx: &Ctx) -> Result<Vec<LunSpec>, OcfError> {
-        let dl = || self.deadline(ctx, Duration::from_secs(30));
+        let within = Duration::from_secs(30);
         let mut get = args(&[
             "get",
             "-H",
@@ -178,7 +183,7 @@ impl Iscsi {
         ]);
         get.push(format!("guid,{LUN_PROPERTY}"));
         get.extend(self.cfg.luns.iter().cloned());
-        let out = self.tools.run("zfs", &get, dl()).map_err(|e| {
+        let out = self.run(ctx, "zfs", &get, within).map_err(|e| {
             tool_error(
                 "cannot list the zvols of luns (is the pool imported here?)",
                 e,
@@ -187,11 +192,11 @@ impl Iscsi {
         let zvols = identity::parse_zfs_get(&out).map_err(|e| OcfError::generic(e.to_string()))?;
         let pool = &self.cfg.pool;
         let counter = self
-            .tools
             .run(
+                ctx,
                 "zfs",
                 &args(&["get", "-H", "-p", "-o", "value", NEXT_PROPERTY, pool]),
-                dl(),
+                within,
             )
             .map_err(|e| tool_error("cannot read the pool's LUN counter", e))?;
         let numbering = identity::number(&zvols, identity::parse_next(&counter))
@@ -199,13 +204,11 @@ impl Iscsi {
         if let Some(next) = numbering.next {
             // The counter first: a kill between the two wastes numbers, never reuses one.
             let prop = format!("{NEXT_PROPERTY}={next}");
-            self.tools
-                .run("zfs", &args(&["set", &prop, pool]), dl())
+            self.run(ctx, "zfs", &args(&["set", &prop, pool]), within)
                 .map_err(|e| tool_error("cannot store the pool's LUN counter", e))?;
             for (name, lun) in &numbering.assign {
                 let prop = format!("{LUN_PROPERTY}={lun}");
-                self.tools
-                    .run("zfs", &args(&["set", &prop, name]), dl())
+                self.run(ctx, "zfs", &args(&["set", &prop, name]), within)
                     .map_err(|e| tool_error("cannot store a LUN number", e))?;
                 tracing::info!("zvol {name} gets LUN {lun}");
             }
@@ -230,7 +233,7 @@ impl Iscsi {
 
     /// Wait for every zvol's device node.
     fn wait_devices(&self, ctx: &Ctx, luns: &[LunSpec]) -> Result<(), OcfError> {
-        let until = self.deadline(ctx, self.cfg.zvol_wait);
+        let until = ctx.budget.sub_deadline(self.cfg.zvol_wait);
         loop {
             let missing: Vec<String> = luns
                 .iter()
@@ -339,8 +342,7 @@ impl Iscsi {
         get.push(format!("guid,{LUN_PROPERTY}"));
         get.extend(self.cfg.luns.iter().cloned());
         let out = self
-            .tools
-            .run("zfs", &get, ctx.budget.deadline())
+            .run(ctx, "zfs", &get, ctx.budget.remaining())
             .map_err(|e| tool_error("zfs get", e))?;
         let zvols = identity::parse_zfs_get(&out).map_err(|e| OcfError::generic(e.to_string()))?;
         let mut problems = Vec::new();
@@ -372,7 +374,7 @@ impl ResourceAgent for Iscsi {
             cfg,
             node: Node::default(),
             lio: Box::new(Tree::at(TARGET_ROOT)),
-            tools: Box::new(RealTools),
+            runner: Arc::new(SystemRunner),
         })
     }
 
@@ -456,40 +458,23 @@ mod tests {
     }
 
     use crate::configfs::fake::Fake;
-    use libocf::{Action, OcfStatus};
-    use std::cell::RefCell;
+    use libocf::{Action, OcfStatus, ScriptedRunner};
     use std::rc::Rc;
 
-    /// zfs answers from a table; every command line is recorded.
-    struct FakeTools {
-        ran: Rc<RefCell<Vec<String>>>,
-    }
-
-    impl Tools for FakeTools {
-        fn run(&self, tool: &str, a: &[String], _: Instant) -> Result<String, CommandError> {
-            let line = format!("{tool} {}", a.join(" "));
-            self.ran.borrow_mut().push(line.clone());
-            Ok(match line.as_str() {
-                l if l.starts_with("zfs get -H -p -r") && l.ends_with("/a") => {
-                    "labpool/iscsi/a\tguid\t11\nlabpool/iscsi/a\thasan:lun\t2\n".into()
-                }
-                l if l.starts_with("zfs get -H -p -r") => {
-                    "labpool/iscsi/a\tguid\t11\nlabpool/iscsi/a\thasan:lun\t2\nlabpool/iscsi/b\tguid\t12\nlabpool/iscsi/b\thasan:lun\t-\n".into()
-                }
-                l if l.starts_with("zfs get -H -p -o value hasan:lun-next") => "3\n".into(),
-                _ => String::new(),
-            })
-        }
-    }
+    const GET: &str = "zfs get -H -p -r -t volume -o name,property,value guid,hasan:lun";
+    const A: &str = "labpool/iscsi/a\tguid\t11\nlabpool/iscsi/a\thasan:lun\t2\n";
+    const B_NEW: &str = "labpool/iscsi/b\tguid\t12\nlabpool/iscsi/b\thasan:lun\t-\n";
+    const B_3: &str = "labpool/iscsi/b\tguid\t12\nlabpool/iscsi/b\thasan:lun\t3\n";
+    const NEXT: &str = "zfs get -H -p -o value hasan:lun-next labpool";
 
     struct Rig {
         _root: tempfile::TempDir,
         lio: Rc<Fake>,
-        ran: Rc<RefCell<Vec<String>>>,
+        zfs: Arc<ScriptedRunner>,
         agent: Iscsi,
     }
 
-    fn rig(extra: &[(&str, &str)]) -> Rig {
+    fn rig(extra: &[(&str, &str)], zfs: ScriptedRunner) -> Rig {
         let root = tempfile::tempdir().unwrap();
         let node = Node::rooted(root.path());
         for m in MODULES {
@@ -538,20 +523,18 @@ mod tests {
         let params = Params::parse(&SPEC, vars).unwrap();
         let cfg = Config::from_params(&params).unwrap();
         let lio = Rc::new(Fake::new());
-        let ran = Rc::new(RefCell::new(Vec::new()));
+        let zfs = Arc::new(zfs);
         let agent = Iscsi {
             names: Names::for_iqn(&cfg.iqn),
             cfg,
             node,
             lio: Box::new(Rc::clone(&lio)),
-            tools: Box::new(FakeTools {
-                ran: Rc::clone(&ran),
-            }),
+            runner: Arc::clone(&zfs) as Arc<dyn Runner>,
         };
         Rig {
             _root: root,
             lio,
-            ran,
+            zfs,
             agent,
         }
     }
@@ -570,7 +553,18 @@ mod tests {
 
     #[test]
     fn start_numbers_new_zvols_on_the_pool_then_builds_and_monitor_forks_nothing() {
-        let r = rig(&[]);
+        let ab_new = format!("{A}{B_NEW}");
+        let ab_3 = format!("{A}{B_3}");
+        let zfs = ScriptedRunner::new()
+            .ok(&format!("{GET} labpool/iscsi"), &ab_new)
+            .ok(NEXT, "3\n")
+            // the counter is stored before the new zvol's number
+            .ok("zfs set hasan:lun-next=4 labpool", "")
+            .ok("zfs set hasan:lun=3 labpool/iscsi/b", "")
+            // second start: numbers as stored
+            .ok(&format!("{GET} labpool/iscsi"), &ab_3)
+            .ok(NEXT, "4\n");
+        let r = rig(&[], zfs);
         assert_eq!(
             r.agent.monitor(&ctx(Action::Monitor, "0")).unwrap(),
             Health::Stopped("target iqn.2024-01.local.lab:san is not configured".into())
@@ -579,16 +573,6 @@ mod tests {
             r.agent.start(&ctx(Action::Start, "0")).unwrap(),
             Started::Started
         );
-        let ran = r.ran.borrow().clone();
-        // the counter is stored before the new zvol's number
-        assert_eq!(
-            ran[1..],
-            [
-                "zfs get -H -p -o value hasan:lun-next labpool".to_owned(),
-                "zfs set hasan:lun-next=4 labpool".to_owned(),
-                "zfs set hasan:lun=3 labpool/iscsi/b".to_owned(),
-            ]
-        );
         let tpg = r.agent.names.tpg();
         assert!(r.lio.tree().exists(&format!("{tpg}/lun/lun_2")));
         assert!(r.lio.tree().exists(&format!("{tpg}/lun/lun_3")));
@@ -596,16 +580,13 @@ mod tests {
             r.agent.start(&ctx(Action::Start, "0")).unwrap(),
             Started::AlreadyRunning
         );
-        r.ran.borrow_mut().clear();
+        r.zfs.assert_done();
+        let ran = r.zfs.ran().len();
         assert_eq!(
             r.agent.monitor(&ctx(Action::Monitor, "0")).unwrap(),
             Health::Running
         );
-        assert!(
-            r.ran.borrow().is_empty(),
-            "monitor ran {:?}",
-            r.ran.borrow()
-        );
+        assert_eq!(r.zfs.ran().len(), ran, "monitor at depth 0 ran a command");
         assert_eq!(
             r.agent.stop(&ctx(Action::Stop, "0")).unwrap(),
             Stopped::Stopped
@@ -622,19 +603,20 @@ mod tests {
             [("chap_file", "/nonexistent/chap.json")],
             [("chap", "mutual")], // no mutual credentials in the file
         ] {
-            let r = rig(&extra);
+            let r = rig(&extra, ScriptedRunner::new());
             let before = r.lio.snapshot();
             let e = r.agent.start(&ctx(Action::Start, "0")).unwrap_err();
             assert_eq!(e.status, OcfStatus::ErrConfigured, "{extra:?}: {e}");
             assert!(!e.reason.contains("p-secret"));
             assert_eq!(r.lio.snapshot(), before);
-            assert!(r.ran.borrow().is_empty());
+            assert!(r.zfs.ran().is_empty());
         }
     }
 
     #[test]
     fn a_portal_not_on_this_node_fails_start_before_anything_changes() {
-        let r = rig(&[("portals", "192.0.2.77:3260")]);
+        let cib = ScriptedRunner::new().fail("cibadmin --query --scope resources", "no cluster");
+        let r = rig(&[("portals", "192.0.2.77:3260")], cib);
         if r.agent.node.nonlocal_bind(&r.agent.cfg.portals[0])
             || node::address_is_local("192.0.2.77".parse().unwrap())
         {
@@ -653,10 +635,17 @@ mod tests {
 
     #[test]
     fn depth_10_names_a_zvol_not_exported_yet() {
-        let r = rig(&[("luns", "labpool/iscsi/a")]);
+        let only_a = ScriptedRunner::new()
+            .ok(&format!("{GET} labpool/iscsi/a"), A)
+            .ok(NEXT, "3\n");
+        let r = rig(&[("luns", "labpool/iscsi/a")], only_a);
         r.agent.start(&ctx(Action::Start, "0")).unwrap();
         // luns widened to the prefix: b is not exported yet
-        let mut wide = rig(&[]);
+        let ab_3 = format!("{A}{B_3}");
+        let mut wide = rig(
+            &[],
+            ScriptedRunner::new().ok(&format!("{GET} labpool/iscsi"), &ab_3),
+        );
         wide.agent.lio = Box::new(Rc::clone(&r.lio));
         match wide.agent.monitor(&ctx(Action::Monitor, "10")).unwrap() {
             Health::Degraded(why) => {

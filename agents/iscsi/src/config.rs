@@ -284,11 +284,11 @@ fn param_error(name: &str, why: impl fmt::Display) -> OcfError {
 impl Config {
     /// Check the parameters; nothing here looks at the local system.
     pub fn from_params(p: &Params) -> Result<Config, OcfError> {
-        let iqn = p.required_str("iqn")?.to_owned();
+        let iqn = p.str("iqn")?.to_owned();
         check_iscsi_name(&iqn).map_err(|e| param_error("iqn", e))?;
 
         let mut portals = Vec::new();
-        for w in words(p.required_str("portals")?) {
+        for w in words(p.str("portals")?) {
             let portal = Portal::parse(w).map_err(|e| param_error("portals", e))?;
             if portals.contains(&portal) {
                 return Err(param_error("portals", format!("{portal} is listed twice")));
@@ -300,7 +300,7 @@ impl Config {
         }
         portals.sort();
 
-        let luns: Vec<String> = words(p.required_str("luns")?)
+        let luns: Vec<String> = words(p.str("luns")?)
             .into_iter()
             .map(|w| w.trim_end_matches('/').to_owned())
             .collect();
@@ -324,7 +324,7 @@ impl Config {
         }
 
         let mut initiators = Vec::new();
-        for w in words(p.required_str("allowed_initiators")?) {
+        for w in words(p.str("allowed_initiators")?) {
             check_iscsi_name(w).map_err(|e| param_error("allowed_initiators", e))?;
             if w == iqn {
                 return Err(param_error(
@@ -345,12 +345,12 @@ impl Config {
         }
         initiators.sort();
 
-        let chap = match p.str("chap").unwrap_or("none") {
+        let chap = match p.str("chap")? {
             "one-way" => ChapMode::OneWay,
             "mutual" => ChapMode::Mutual,
             _ => ChapMode::None,
         };
-        let chap_file = p.str("chap_file").map(str::to_owned);
+        let chap_file = p.opt_str("chap_file")?.map(str::to_owned);
         match (chap, &chap_file) {
             (ChapMode::None, Some(_)) => {
                 return Err(param_error(
@@ -363,14 +363,12 @@ impl Config {
             }
             _ => {}
         }
-        let chap_key_file = p
-            .str("chap_key_file")
-            .unwrap_or("/etc/machine-id")
-            .to_owned();
+        let chap_key_file = p.str("chap_key_file")?.to_owned();
+        let dbroot = p.opt_str("dbroot")?;
         for (name, path) in [
             ("chap_file", chap_file.as_deref()),
             ("chap_key_file", Some(chap_key_file.as_str())),
-            ("dbroot", p.str("dbroot")),
+            ("dbroot", dbroot),
         ] {
             if let Some(path) = path {
                 if !path.starts_with('/') {
@@ -381,7 +379,7 @@ impl Config {
                 }
             }
         }
-        let zvol_wait = Duration::from_secs(p.int("zvol_wait").unwrap_or(30).max(0) as u64);
+        let zvol_wait = p.secs("zvol_wait")?;
         Ok(Config {
             iqn,
             portals,
@@ -391,7 +389,7 @@ impl Config {
             chap,
             chap_file,
             chap_key_file,
-            dbroot: p.str("dbroot").map(|d| d.trim_end_matches('/').to_owned()),
+            dbroot: dbroot.map(|d| d.trim_end_matches('/').to_owned()),
             zvol_wait,
         })
     }

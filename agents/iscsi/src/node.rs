@@ -1,37 +1,11 @@
 //! This node as the agent sees it: kernel modules, configfs mount, zvol device nodes, local
-//! addresses, listening sockets (`/proc/net/tcp{,6}`), `ip_nonlocal_bind`, and the few tools
-//! start runs (modprobe, mount, zfs, cibadmin) — behind a trait so tests replay answers.
+//! addresses, listening sockets (`/proc/net/tcp{,6}`) and `ip_nonlocal_bind`, read under a root
+//! directory so tests use a temporary tree.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Instant;
-
-use libocf::{Command, CommandError};
 
 use crate::config::Portal;
-
-/// Runs a tool by name (absolute path from libocf's fixed directories) with a deadline.
-pub trait Tools {
-    /// stdout of `tool args…`, or the error with command, status and stderr.
-    fn run(&self, tool: &str, args: &[String], deadline: Instant) -> Result<String, CommandError>;
-}
-
-/// The real tools.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RealTools;
-
-impl Tools for RealTools {
-    fn run(&self, tool: &str, args: &[String], deadline: Instant) -> Result<String, CommandError> {
-        let started = Instant::now();
-        let out = Command::tool(tool)?.args(args).deadline(deadline).run();
-        tracing::debug!(
-            "{tool} {}: {:.2} s",
-            args.join(" "),
-            started.elapsed().as_secs_f64()
-        );
-        Ok(out?.stdout)
-    }
-}
 
 /// Files of the node under a root (`/` in production, a temporary directory in tests).
 #[derive(Debug, Clone)]
