@@ -250,7 +250,7 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
             )?;
             *c += 5;
         }
-        set(lio, &format!("{path}/attrib/emulate_3pc"), "1", c)?;
+        // Capabilities, not correctness: a kernel that refuses one costs a warning, not the start.
         let can_unmap = lio
             .read(&format!("{path}/attrib/max_unmap_block_desc_count"))
             .ok()
@@ -258,7 +258,11 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
             .unwrap_or(0)
             > 0;
         let tpu = if spec.thin && can_unmap { "1" } else { "0" };
-        set(lio, &format!("{path}/attrib/emulate_tpu"), tpu, c)?;
+        for (attr, value) in [("emulate_3pc", "1"), ("emulate_tpu", tpu)] {
+            if let Err(e) = set(lio, &format!("{path}/attrib/{attr}"), value, c) {
+                tracing::warn!("{e}");
+            }
+        }
     }
 
     // Target and TPG; other TPGs under our IQN are ours too and go.
