@@ -10,11 +10,12 @@ use libocf::{
 };
 
 use crate::chap::ChapBook;
-use crate::config::{ChapMode, Config, Portal, SPEC, TPG_TAG};
+use crate::config::{ChapMode, Config, Portal, TPG_TAG};
 use crate::configfs::{Lio, Tree, TARGET_ROOT};
 use crate::identity::{self, LUN_PROPERTY, NEXT_PROPERTY};
 use crate::lio::{self, AclSpec, Desired, Expected, Found, LunSpec, Names};
 use crate::node::{self, Node};
+use crate::spec::SPEC;
 
 /// The kernel modules LIO's iSCSI target with block backstores needs.
 const MODULES: &[&str] = &["target_core_mod", "target_core_iblock", "iscsi_target_mod"];

@@ -1,14 +1,5 @@
-//! ocf:hasan:iscsi — the client-facing LIO iSCSI target (see the README and `meta-data`).
-
-mod agent;
-mod chap;
-mod config;
-mod configfs;
-mod identity;
-mod lio;
-mod node;
-mod openssl_enc;
+//! The `iscsi` binary, installed as /usr/lib/ocf/resource.d/hasan/iscsi.
 
 fn main() -> std::process::ExitCode {
-    libocf::run::<agent::Iscsi>()
+    libocf::run::<hasan_iscsi::Iscsi>()
 }

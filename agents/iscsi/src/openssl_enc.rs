@@ -54,7 +54,7 @@ pub fn decrypt(data: &[u8], pass: &[u8]) -> Result<Zeroizing<Vec<u8>>, DecryptEr
     } else {
         return Err(DecryptError::NotSalted);
     };
-    if raw.len() < 32 || (raw.len() - 16) % 16 != 0 {
+    if raw.len() < 32 || !(raw.len() - 16).is_multiple_of(16) {
         return Err(DecryptError::Truncated(raw.len()));
     }
     let (salt, body) = raw[8..].split_at(8);
