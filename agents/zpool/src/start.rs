@@ -304,10 +304,14 @@ impl Zpool {
     /// check can compare the nodes (a cloned hostid defeats multihost). Best effort.
     fn record_hostid(&self, ctx: &Ctx) {
         let hostid = format!("{:08x}", sysfs::hostid(&self.fs));
-        let done = self.tools.run(
-            &ctx.command_within("attrd_updater", ATTRD_WAIT)
-                .args(["-n", HOSTID_ATTRIBUTE, "-U", &hostid]),
-        );
+        let done = self
+            .tools
+            .run(&ctx.command_within("attrd_updater", ATTRD_WAIT).args([
+                "-n",
+                HOSTID_ATTRIBUTE,
+                "-U",
+                &hostid,
+            ]));
         if let Err(e) = done {
             tracing::debug!("node attribute {HOSTID_ATTRIBUTE} not recorded: {e}");
         }
