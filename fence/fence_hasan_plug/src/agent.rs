@@ -315,7 +315,7 @@ impl Target {
             )),
             Channel::Kasa(plug) => Plug::Kasa(Kasa::new(
                 &self.host,
-                self.base.port().unwrap_or(kasa::PORT),
+                self.base.port_or_known_default().unwrap_or(kasa::PORT),
                 self.io_timeout,
                 plug.clone(),
             )),
