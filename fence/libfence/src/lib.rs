@@ -15,6 +15,7 @@ pub mod options;
 pub mod power;
 pub mod run;
 pub mod secret;
+pub mod silent;
 pub mod spec;
 pub mod stdin;
 
