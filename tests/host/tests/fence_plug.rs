@@ -454,8 +454,41 @@ fn no_secret_in_argv_logs_or_errors() {
         );
         assert!(!r.stderr.contains("password="), "{kind}: {}", r.stderr);
     }
-    // The agent passes no secret on to any program's argv: it runs none but password_script,
-    // whose argv is the script's own; the meta-data has no secret default.
+    // While an agent waits on a slow device, no process on the machine has the password in its
+    // argv (the agent read it from stdin; the emulator from its environment).
+    let slow = EmuSpec::new("tasmota").fault("slow").start();
+    let mut child = std::process::Command::new(plug_support::PLUG)
+        .env("HA_LOGFACILITY", "none")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        slow.stdin("status", "login_timeout=3\n").as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut seen = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+            seen += 1;
+            assert!(
+                !String::from_utf8_lossy(&cmdline).contains(PASSWORD),
+                "password in the argv of {:?}",
+                e.path()
+            );
+        }
+    }
+    assert!(seen > 10, "read {seen} command lines");
+    let agent_argv = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+    assert_eq!(
+        agent_argv, b"/usr/sbin/fence_hasan_plug\0",
+        "the agent was still running"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    // The meta-data has no secret default.
     let md = run(plug_support::PLUG, "", &["-o", "metadata"]).stdout;
     assert!(!md.contains(PASSWORD));
     // A password script's output is the password and never appears either.
