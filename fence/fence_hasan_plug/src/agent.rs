@@ -5,8 +5,8 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use libfence::spec::AgentSpec;
-use libfence::{FenceAgent, FenceError, Options, Power, PowerDevice, Secret};
+use libfence::FenceSpec;
+use libfence::{FenceAgent, FenceError, Options, Outlet, Power, PowerDevice, Secret};
 use reqwest::Url;
 
 use crate::esphome::{self, Esphome};
@@ -88,7 +88,7 @@ pub struct Target {
 /// Which entry point: its table and its fixed type.
 pub trait Flavour: std::fmt::Debug {
     /// The table.
-    const SPEC: &'static AgentSpec;
+    const SPEC: &'static FenceSpec;
     /// The type, when the entry point fixes it.
     const FIXED: Option<PlugType>;
 }
@@ -97,7 +97,7 @@ pub trait Flavour: std::fmt::Debug {
 #[derive(Debug)]
 pub struct AnyPlug;
 impl Flavour for AnyPlug {
-    const SPEC: &'static AgentSpec = &params::PLUG_SPEC;
+    const SPEC: &'static FenceSpec = &params::PLUG_SPEC;
     const FIXED: Option<PlugType> = None;
 }
 
@@ -105,7 +105,7 @@ impl Flavour for AnyPlug {
 #[derive(Debug)]
 pub struct KasaPlug;
 impl Flavour for KasaPlug {
-    const SPEC: &'static AgentSpec = &params::KASA_SPEC;
+    const SPEC: &'static FenceSpec = &params::KASA_SPEC;
     const FIXED: Option<PlugType> = Some(PlugType::Kasa);
 }
 
@@ -113,7 +113,7 @@ impl Flavour for KasaPlug {
 #[derive(Debug)]
 pub struct HttpPlug;
 impl Flavour for HttpPlug {
-    const SPEC: &'static AgentSpec = &params::HTTP_SPEC;
+    const SPEC: &'static FenceSpec = &params::HTTP_SPEC;
     const FIXED: Option<PlugType> = Some(PlugType::Http);
 }
 
@@ -342,7 +342,7 @@ impl Target {
 }
 
 impl<F: Flavour> FenceAgent for PlugAgent<F> {
-    const SPEC: &'static AgentSpec = F::SPEC;
+    const SPEC: &'static FenceSpec = F::SPEC;
     type Device = Plug;
 
     fn from_options(o: &Options) -> Result<Self, FenceError> {
@@ -404,6 +404,31 @@ impl PowerDevice for Plug {
     fn set_power(&mut self, target: Power, deadline: Instant) -> Result<(), FenceError> {
         self.inner().set_power(target, deadline)
     }
+
+    fn list(&mut self, deadline: Instant) -> Result<Vec<Outlet>, FenceError> {
+        match self {
+            Plug::Kasa(k) => {
+                let outlets = k.outlets(deadline)?;
+                if outlets.is_empty() {
+                    return Err(FenceError::Unsupported(
+                        "this Kasa plug has one relay and no outlets to list: set pcmk_host_list".into(),
+                    ));
+                }
+                Ok(outlets
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, o)| Outlet {
+                        id: (i + 1).to_string(),
+                        alias: o.alias,
+                        power: Some(o.power),
+                    })
+                    .collect())
+            }
+            _ => Err(FenceError::Unsupported(
+                "only Kasa strips have outlets to list; this plug powers one machine: set pcmk_host_list".into(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -411,7 +436,7 @@ mod tests {
     use super::*;
 
     fn target(
-        spec: &'static AgentSpec,
+        spec: &'static FenceSpec,
         kind: PlugType,
         pairs: &[(&str, &str)],
     ) -> Result<Target, FenceError> {

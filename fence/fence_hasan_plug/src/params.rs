@@ -1,86 +1,102 @@
 //! The parameters of the plug agents that libfence does not share, and the three tables:
 //! fence_hasan_plug (any type), fence_kasa and fence_http (the names the replaced deployment used).
 
-use libfence::spec::{common, AgentSpec, Kind, Param};
+use libfence::spec::common;
 use libfence::FenceAction;
+use libfence::{FenceKind, FenceParam, FenceSpec};
 
 /// The device types, in the order meta-data lists them.
 pub const TYPES: &[&str] = &["tasmota", "shelly1", "shelly2", "esphome", "kasa", "http"];
 
-pub const PLUG_TYPE: Param = Param::string(
+pub const PLUG_TYPE: FenceParam = FenceParam::string(
     "plug_type",
     "plug-type",
     "type",
     "Type of smart plug: tasmota, shelly1 (Gen1), shelly2 (Gen2/Gen3 RPC), esphome, kasa (legacy protocol) or http (generic)",
 )
 .short('t')
-.kind(Kind::Select(TYPES))
+.kind(FenceKind::Select(TYPES))
 .required();
-pub const IPPORT: Param = Param::string(
+pub const IPPORT: FenceParam = FenceParam::string(
     "ipport",
     "ipport",
     "port",
     "TCP port of the device (default 80, 443 with ssl, 9999 for kasa)",
 )
 .short('u')
-.kind(Kind::Integer);
-pub const SSL: Param = Param::string("ssl", "ssl", "", "Use HTTPS (certificate verified)")
-    .short('z')
-    .kind(Kind::Boolean);
-pub const SSL_INSECURE: Param = Param::string(
+.kind(FenceKind::Integer);
+pub const SSL: FenceParam =
+    FenceParam::string("ssl", "ssl", "", "Use HTTPS (certificate verified)")
+        .short('z')
+        .kind(FenceKind::Boolean);
+pub const SSL_INSECURE: FenceParam = FenceParam::string(
     "ssl_insecure",
     "ssl-insecure",
     "",
     "Use HTTPS without verifying the certificate (self-signed device certificates)",
 )
-.kind(Kind::Boolean);
-pub const SWITCH_NAME: Param = Param::string(
+.kind(FenceKind::Boolean);
+pub const SWITCH_NAME: FenceParam = FenceParam::string(
     "switch_name",
     "switch-name",
     "id",
     "esphome: the switch's id (the same as plug)",
 );
-pub const POWER_ON_URL: Param = Param::string(
+pub const POWER_ON_URL: FenceParam = FenceParam::string(
     "power_on_url",
     "power-on-url",
     "url",
     "http: path on ip (or full URL) that switches the plug on",
 )
 .secret();
-pub const POWER_OFF_URL: Param = Param::string(
+pub const POWER_OFF_URL: FenceParam = FenceParam::string(
     "power_off_url",
     "power-off-url",
     "url",
     "http: path on ip (or full URL) that switches the plug off",
 )
 .secret();
-pub const STATUS_URL: Param = Param::string(
+pub const STATUS_URL: FenceParam = FenceParam::string(
     "status_url",
     "status-url",
     "url",
     "http: path on ip (or full URL) that shows the plug's state",
 )
 .secret();
-pub const STATUS_ON_REGEX: Param = Param::string(
+pub const STATUS_ON_REGEX: FenceParam = FenceParam::string(
     "status_on_regex",
     "status-on-regex",
     "regex",
     "http: regular expression that matches the status reply when the plug is on",
 );
-pub const STATUS_OFF_REGEX: Param = Param::string(
+pub const STATUS_OFF_REGEX: FenceParam = FenceParam::string(
     "status_off_regex",
     "status-off-regex",
     "regex",
     "http: regular expression that matches the status reply when the plug is off",
 );
-pub const HTTP_METHOD: Param = Param::string(
+pub const HTTP_METHOD: FenceParam = FenceParam::string(
     "http_method",
     "http-method",
     "method",
     "http: method of the on and off requests",
 )
-.kind(Kind::Select(&["GET", "POST"]))
+.kind(FenceKind::Select(&["GET", "POST"]))
 .default("GET");
+
+/// Actions of the types that may have several outlets (Kasa strips: `list`, `list-status`).
+const ACTIONS_WITH_LIST: &[FenceAction] = &[
+    FenceAction::On,
+    FenceAction::Off,
+    FenceAction::Reboot,
+    FenceAction::Status,
+    FenceAction::Monitor,
+    FenceAction::List,
+    FenceAction::ListStatus,
+    FenceAction::Metadata,
+    FenceAction::Manpage,
+    FenceAction::ValidateAll,
+];
 
 const ACTIONS: &[FenceAction] = &[
     FenceAction::On,
@@ -93,11 +109,13 @@ const ACTIONS: &[FenceAction] = &[
     FenceAction::ValidateAll,
 ];
 
-const COMMON_TAIL: [Param; 7] = [
+const COMMON_TAIL: [FenceParam; 9] = [
     common::POWER_TIMEOUT,
     common::POWER_WAIT,
     common::LOGIN_TIMEOUT,
     common::DELAY,
+    common::VERIFY_SILENT,
+    common::SILENT_TIMEOUT,
     common::VERBOSE,
     common::QUIET,
     common::NODENAME,
@@ -106,7 +124,7 @@ const COMMON_TAIL: [Param; 7] = [
 const VENDOR_URL: &str = "https://tasmota.github.io/docs/Commands/";
 
 /// fence_hasan_plug: every type.
-pub static PLUG_SPEC: AgentSpec = AgentSpec {
+pub static PLUG_SPEC: FenceSpec = FenceSpec {
     name: "fence_hasan_plug",
     version: env!("CARGO_PKG_VERSION"),
     shortdesc: "Fence agent for smart plugs: Tasmota, Shelly Gen1/Gen2, ESPHome, TP-Link Kasa, generic HTTP",
@@ -145,12 +163,14 @@ host are not followed. Passwords and URLs never appear in logs or errors.",
         COMMON_TAIL[4],
         COMMON_TAIL[5],
         COMMON_TAIL[6],
+        COMMON_TAIL[7],
+        COMMON_TAIL[8],
     ],
-    actions: ACTIONS,
+    actions: ACTIONS_WITH_LIST,
 };
 
 /// fence_kasa: plug_type kasa.
-pub static KASA_SPEC: AgentSpec = AgentSpec {
+pub static KASA_SPEC: FenceSpec = FenceSpec {
     name: "fence_kasa",
     version: env!("CARGO_PKG_VERSION"),
     shortdesc: "Fence agent for TP-Link Kasa smart plugs and strips (legacy local protocol)",
@@ -171,12 +191,14 @@ newer KLAP protocol refuses the legacy protocol: fence_kasa says so and fails.",
         COMMON_TAIL[4],
         COMMON_TAIL[5],
         COMMON_TAIL[6],
+        COMMON_TAIL[7],
+        COMMON_TAIL[8],
     ],
-    actions: ACTIONS,
+    actions: ACTIONS_WITH_LIST,
 };
 
 /// fence_http: plug_type http.
-pub static HTTP_SPEC: AgentSpec = AgentSpec {
+pub static HTTP_SPEC: FenceSpec = FenceSpec {
     name: "fence_http",
     version: env!("CARGO_PKG_VERSION"),
     shortdesc: "Fence agent for smart plugs switched by plain HTTP requests",
@@ -208,6 +230,8 @@ until power_timeout. Credentials come from username/password or from the URL; ne
         COMMON_TAIL[4],
         COMMON_TAIL[5],
         COMMON_TAIL[6],
+        COMMON_TAIL[7],
+        COMMON_TAIL[8],
     ],
     actions: ACTIONS,
 };

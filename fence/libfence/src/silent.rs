@@ -38,6 +38,19 @@ impl std::fmt::Display for Probe {
     }
 }
 
+/// The probes and the watch window of a run: `verify_silent` (none: empty) and `silent_timeout`.
+/// Agents whose table lacks the parameters get none.
+pub fn from_options(opts: &crate::Options) -> Result<(Vec<Probe>, Duration), FenceError> {
+    let probes = parse(opts.str("verify_silent").unwrap_or(""))?;
+    let window = opts.seconds("silent_timeout")?;
+    if !probes.is_empty() && window.is_zero() {
+        return Err(FenceError::usage(
+            "silent_timeout=0 cannot show that the node is silent: give the seconds to watch (default 3)",
+        ));
+    }
+    Ok((probes, window))
+}
+
 /// Parse `verify_silent`: addresses separated by commas or spaces; `ip` for ICMP echo,
 /// `ip:port` or `[ipv6]:port` for a TCP connect. Host names are refused (no DNS at fence time).
 pub fn parse(text: &str) -> Result<Vec<Probe>, FenceError> {
