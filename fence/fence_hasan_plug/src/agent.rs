@@ -287,8 +287,13 @@ impl Target {
                 let login = password
                     .clone()
                     .map(|pw| (user(Some("admin")).unwrap_or_default(), pw));
+                let query = password
+                    .is_some()
+                    .then(|| creds(AuthMode::Query, Some("admin")))
+                    .transpose()?
+                    .flatten();
                 Plug::Tasmota(Tasmota::new(
-                    HttpDevice::new(endpoint(None))?,
+                    HttpDevice::new(endpoint(query))?,
                     *relay,
                     login,
                 ))

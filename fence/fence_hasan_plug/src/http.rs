@@ -41,6 +41,8 @@ pub enum AuthMode {
     Basic,
     /// Whatever the device asks for in `WWW-Authenticate`: Digest (preferred) or Basic.
     Challenge,
+    /// Not sent in headers: the caller puts them in the URL (Tasmota); a 401 means refused.
+    Query,
 }
 
 /// Login name and password.
@@ -176,6 +178,7 @@ impl HttpDevice {
                     ));
                 };
                 if answered_challenge
+                    || creds.mode == AuthMode::Query
                     || (creds.mode == AuthMode::Basic
                         && self.digest.is_none()
                         && !has_digest(resp.headers()))
@@ -267,6 +270,9 @@ impl HttpDevice {
                 ))
             })?;
             return Ok(Some(Authorization::Digest(h.to_header_string())));
+        }
+        if creds.mode == AuthMode::Query {
+            return Ok(None);
         }
         if creds.mode == AuthMode::Basic || self.basic_from_challenge {
             return Ok(Some(Authorization::Basic(

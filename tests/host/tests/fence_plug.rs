@@ -240,6 +240,36 @@ fn relays_switches_and_outlets_are_selected_by_plug() {
         "no outlet \"node9\"",
         Duration::from_secs(10),
     );
+    // list / list-status name the outlets as plug selects them.
+    let r = run(
+        KASA,
+        &format!("action=list\nip=127.0.0.1\nipport={}\n", k.port),
+        &[],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "1,node1\n2,node2\n3,node3\n"),
+        "{r:?}"
+    );
+    let r = run(
+        KASA,
+        "",
+        &[
+            "-o",
+            "list-status",
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &k.port.to_string(),
+        ],
+    );
+    assert_eq!(r.stdout, "1,node1,ON\n2,node2,OFF\n3,node3,OFF\n", "{r:?}");
+    let single = EmuSpec::new("tasmota").start();
+    assert_fails(
+        &single.agent("list", ""),
+        "only Kasa strips",
+        Duration::from_secs(10),
+    );
 
     // ESPHome takes the switch as switch_name too.
     let e = EmuSpec::new("esphome").start();

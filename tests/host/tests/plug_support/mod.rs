@@ -238,7 +238,11 @@ impl Emu {
                     "python-kasa: {}",
                     String::from_utf8_lossy(&out.stderr)
                 );
-                String::from_utf8_lossy(&out.stdout).into_owned()
+                return match String::from_utf8_lossy(&out.stdout).trim() {
+                    "on" => true,
+                    "off" => false,
+                    other => panic!("python-kasa printed {other:?}"),
+                };
             }
             k => panic!("no client for {k}"),
         };
