@@ -305,7 +305,7 @@ fn fence_kasa_and_fence_http_take_the_type_from_their_name() {
     // fence_http has no plug_type: the deployment's lines never set one.
     assert!(!run(HTTP, "", &["-o", "metadata"])
         .stdout
-        .contains("plug_type"));
+        .contains("<parameter name=\"plug_type\""));
     // Credentials inside a full URL work and never show.
     let url = format!("http://admin:{PASSWORD}@127.0.0.1:{}/api/relay/on", h.port);
     let stdin = format!(

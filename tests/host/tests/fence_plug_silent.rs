@@ -53,6 +53,7 @@ fn verify_silent_fails_for_an_answering_node_and_passes_for_a_silent_one() -> Re
         &[],
     );
     ensure!(r.code == 0, "{r:?}");
+    ensure!(run_in(ns, PLUG, &emu.stdin("on", ""), &[]).code == 0);
     let r = run_in(
         ns,
         PLUG,
@@ -65,7 +66,21 @@ fn verify_silent_fails_for_an_answering_node_and_passes_for_a_silent_one() -> Re
         "{:?}",
         emu.journal()
     );
+    // A reboot whose node still answers fails and leaves the plug off.
+    let r = run_in(
+        ns,
+        PLUG,
+        &emu.stdin("reboot", "verify_silent=198.51.100.2\nsilent_timeout=1\n"),
+        &[],
+    );
+    ensure!(r.code == 1 && r.errors().len() == 1, "{r:?}");
+    ensure!(
+        emu.journal().last().map(String::as_str) == Some("0 off"),
+        "{:?}",
+        emu.journal()
+    );
     // Off by default: the answering node does not matter without verify_silent.
+    ensure!(run_in(ns, PLUG, &emu.stdin("on", ""), &[]).code == 0);
     let r = run_in(ns, PLUG, &emu.stdin("off", ""), &[]);
     ensure!(r.code == 0, "{r:?}");
     Ok(())
