@@ -12,6 +12,9 @@ pub mod log;
 pub mod manpage;
 pub mod metadata;
 pub mod params;
+pub mod pool_config;
+pub mod proc_net;
+pub mod service;
 pub mod spec;
 pub mod status;
 
