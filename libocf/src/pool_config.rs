@@ -179,7 +179,8 @@ impl PoolLink {
                     aside,
                 });
             }
-            std::fs::rename(&self.local, &aside).map_err(io_err("cannot move aside", &self.local))?;
+            std::fs::rename(&self.local, &aside)
+                .map_err(io_err("cannot move aside", &self.local))?;
         }
         let new = with_suffix(&self.local, NEW_LINK);
         if present(&new) {
@@ -229,6 +230,31 @@ impl fmt::Display for PoolLink {
     }
 }
 
+/// Checks a directory parameter such as `config_dir`: absolute, normalised (no `.`, `..` or `//`),
+/// not `/` itself, printable. Says what is wrong in words.
+pub fn check_pool_path(value: &str) -> Result<PathBuf, String> {
+    if !value.starts_with('/') {
+        return Err(format!("{value:?} is not an absolute path"));
+    }
+    if value == "/" {
+        return Err("\"/\" cannot be a configuration directory".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{value:?} contains control characters"));
+    }
+    let trimmed = value.strip_suffix('/').unwrap_or(value);
+    if trimmed
+        .split('/')
+        .skip(1)
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(format!(
+            "{value:?} is not a normalised path (no '.', '..' or '//' components)"
+        ));
+    }
+    Ok(PathBuf::from(trimmed))
+}
+
 /// A configuration directory on the pool and the local paths served from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolConfig {
@@ -255,7 +281,12 @@ impl PoolConfig {
     }
 
     /// Add `local` → `on_pool` (a path anywhere, e.g. a state directory on the pool).
-    pub fn link(mut self, local: impl Into<PathBuf>, on_pool: impl Into<PathBuf>, need: Need) -> Self {
+    pub fn link(
+        mut self,
+        local: impl Into<PathBuf>,
+        on_pool: impl Into<PathBuf>,
+        need: Need,
+    ) -> Self {
         self.links.push(PoolLink::new(local, on_pool, need));
         self
     }
@@ -310,7 +341,10 @@ impl PoolConfig {
                 Ok(r) => {
                     match &r {
                         Restored::PutBack => {
-                            tracing::info!("put back {} (unlinked from the pool)", l.local.display())
+                            tracing::info!(
+                                "put back {} (unlinked from the pool)",
+                                l.local.display()
+                            )
                         }
                         Restored::Unlinked => tracing::info!("unlinked {}", l.local.display()),
                         Restored::Nothing => {}
@@ -429,7 +463,10 @@ mod tests {
         assert_eq!(n.read("etc/exports.d/a.exports"), "/a *(rw)\n");
         assert_eq!(n.read("etc/exports.hasan-local"), "local\n");
         assert_eq!(n.read("var/lib/nfs.hasan-local/etab"), "local etab\n");
-        assert!(!n.p("etc/nfs.conf").exists(), "optional entry absent on the pool");
+        assert!(
+            !n.p("etc/nfs.conf").exists(),
+            "optional entry absent on the pool"
+        );
         assert!(c.not_in_place().is_empty());
         let restored = c.restore_all().unwrap();
         let what: Vec<Restored> = restored.into_iter().map(|(_, r)| r).collect();
@@ -476,7 +513,10 @@ mod tests {
         assert!(matches!(e, LinkError::NoConfigDir(_)), "{e}");
         let o = OcfError::from(e);
         assert_eq!(o.status, crate::OcfStatus::ErrGeneric);
-        assert!(o.reason.contains("order this resource after the pool"), "{o}");
+        assert!(
+            o.reason.contains("order this resource after the pool"),
+            "{o}"
+        );
         fs::remove_file(n.p("pool/cfg/exports")).unwrap();
         let before = {
             let mut b = before;
@@ -521,7 +561,10 @@ mod tests {
         c.link_all().unwrap();
         // the pool went away under the running resource
         fs::rename(n.p("pool"), n.p("pool-gone")).unwrap();
-        assert!(!c.not_in_place().is_empty(), "monitor must see the dangling links");
+        assert!(
+            !c.not_in_place().is_empty(),
+            "monitor must see the dangling links"
+        );
         c.restore_all().unwrap();
         fs::rename(n.p("pool-gone"), n.p("pool")).unwrap();
         assert_eq!(n.snapshot(), before);
@@ -541,6 +584,25 @@ mod tests {
         assert!(matches!(r[3].1, Restored::LeftAlone(_)), "{r:?}");
         assert_eq!(n.read("etc/exports"), "package\n");
         assert_eq!(n.read("etc/exports.hasan-local"), "local\n");
+    }
+
+    #[test]
+    fn pool_paths_are_checked() {
+        assert_eq!(
+            check_pool_path("/san-pool/cluster-config/nfs/").unwrap(),
+            PathBuf::from("/san-pool/cluster-config/nfs")
+        );
+        for bad in [
+            "relative/dir",
+            "/",
+            "/a/../etc",
+            "/a//b",
+            "/a/./b",
+            "/a\nb",
+            "",
+        ] {
+            assert!(check_pool_path(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -55,7 +55,12 @@ pub fn distro_from_os_release(text: &str) -> Distro {
     let field = |key: &str| {
         text.lines()
             .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
-            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_ascii_lowercase())
+            .map(|v| {
+                v.trim()
+                    .trim_matches('"')
+                    .trim_matches('\'')
+                    .to_ascii_lowercase()
+            })
             .next()
             .unwrap_or_default()
     };
@@ -212,7 +217,9 @@ impl DropIn {
     /// The drop-in `name` of `unit` under `run_dir` (`/run/systemd/system` on a real node).
     pub fn new(run_dir: &Path, unit: &str, name: &str) -> DropIn {
         DropIn {
-            path: run_dir.join(format!("{unit}.d")).join(format!("{name}.conf")),
+            path: run_dir
+                .join(format!("{unit}.d"))
+                .join(format!("{name}.conf")),
         }
     }
 
@@ -326,7 +333,8 @@ mod tests {
     use super::*;
 
     const DEBIAN12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\nHOME_URL=\"https://www.debian.org/\"\n";
-    const UBUNTU: &str = "NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\n";
+    const UBUNTU: &str =
+        "NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\n";
     const ROCKY9: &str = "NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n";
     const ALMA8: &str = "NAME=\"AlmaLinux\"\nVERSION=\"8.9 (Midnight Oncilla)\"\nID=\"almalinux\"\nID_LIKE=\"rhel centos fedora\"\n";
     const RHEL9: &str = "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n";
