@@ -1,0 +1,217 @@
+//! The table of ocf:hasan:smb (parameters and actions, the single source of meta-data, parsing and
+//! the man page) and the checked configuration built from it without looking at the node.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use libocf::pool_config::check_pool_path;
+use libocf::service::check_unit_name;
+use libocf::{Action, ActionSpec, AgentSpec, OcfError, ParamSpec, Params};
+
+/// Samba's configuration file on Debian and RHEL.
+pub const DEFAULT_SMB_CONF: &str = "/etc/samba/smb.conf";
+/// Samba's private directory (passdb.tdb, secrets.tdb) on Debian and RHEL.
+pub const DEFAULT_PRIVATE_DIR: &str = "/var/lib/samba/private";
+
+/// The agent's table.
+pub const SPEC: AgentSpec = AgentSpec {
+    name: "smb",
+    version: env!("CARGO_PKG_VERSION"),
+    shortdesc: "Samba's smbd with smb.conf and its private directory served from the pool",
+    longdesc: "Runs Samba's smbd (the distribution's unit: smbd on Debian/Ubuntu, smb on \
+RHEL/Rocky/Alma) with smb.conf and Samba's private directory (passdb.tdb with the users' password \
+hashes, secrets.tdb) on the pool, so that both nodes serve the same shares to the same users. \
+Before anything changes, start checks the pool's smb.conf with testparm -s (a configuration \
+testparm rejects fails start with testparm's message and changes nothing) and that it binds smbd \
+to the service address only (interfaces names ip, bind interfaces only = yes). Then it links \
+smb.conf and private/ to config_dir, moving the node's own aside, and starts the unit. Stop stops \
+it and puts the node's own files back, so nothing dangles on the passive node. Both are idempotent \
+and a start or stop killed half-way is completed by the next one. Monitor runs no program: smbd \
+alive (its pid file and /proc) and port 445 listening on ip (/proc/net/tcp, tcp6). Order the \
+resource after the pool and the VIP (one group): when config_dir is missing a probe answers not \
+running and start fails saying so.",
+    parameters: &[
+        ParamSpec::string(
+            "config_dir",
+            "Directory on the pool with smb.conf and private/",
+        )
+        .required()
+        .unique()
+        .long(
+            "Absolute path of a directory on the pool, e.g. /san-pool/cluster-config/samba, \
+holding smb.conf and private/ (Samba's private directory: create it once with smbpasswd -a on the \
+node that has the pool while the resource runs, or copy /var/lib/samba/private there). Edit \
+smb.conf there, never on a node.",
+        ),
+        ParamSpec::string("ip", "The service address (the VIP) smbd binds to")
+            .required()
+            .unique()
+            .long(
+                "The service address clients use. smb.conf must name it in interfaces (alone or \
+as ip/prefix) and set bind interfaces only = yes, so that smbd of this resource never answers on \
+a node's own address; start checks both. Monitor checks that 445 listens on it.",
+            ),
+        ParamSpec::string("smb_conf", "Local path of smb.conf")
+            .default(DEFAULT_SMB_CONF)
+            .long(
+                "Where Samba reads its configuration on the nodes; linked to config_dir/smb.conf.",
+            ),
+        ParamSpec::string("private_dir", "Local path of Samba's private directory")
+            .default(DEFAULT_PRIVATE_DIR)
+            .long(
+                "Samba's private dir as compiled in (smbd -b | grep PRIVATE_DIR); linked to \
+config_dir/private.",
+            ),
+        ParamSpec::string("unit", "systemd unit of smbd").long(
+            "The systemd unit that runs smbd. Default: smbd.service on Debian and Ubuntu, \
+smb.service on RHEL, Rocky, Alma, CentOS and Fedora (from /etc/os-release).",
+        ),
+    ],
+    actions: &[
+        ActionSpec::new(Action::Start, 120),
+        ActionSpec::new(Action::Stop, 120),
+        ActionSpec::monitor(20, 10, 0),
+        ActionSpec::new(Action::ValidateAll, 30),
+        ActionSpec::new(Action::MetaData, 5),
+    ],
+};
+
+/// The checked parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The directory on the pool.
+    pub config_dir: PathBuf,
+    /// The service address.
+    pub ip: IpAddr,
+    /// Local smb.conf.
+    pub smb_conf: PathBuf,
+    /// Local private directory.
+    pub private_dir: PathBuf,
+    /// The unit, when given.
+    pub unit: Option<String>,
+}
+
+fn bad(name: &str, why: impl std::fmt::Display) -> OcfError {
+    OcfError::configured(format!("parameter {name}: {why}"))
+}
+
+fn local_path(p: &Params, name: &str, default: &str) -> Result<PathBuf, OcfError> {
+    check_pool_path(p.str(name).unwrap_or(default)).map_err(|e| bad(name, e))
+}
+
+impl Config {
+    /// Check the parameters (validate-all level 0: nothing of the node is looked at).
+    pub fn from_params(p: &Params) -> Result<Config, OcfError> {
+        let config_dir =
+            check_pool_path(p.required_str("config_dir")?).map_err(|e| bad("config_dir", e))?;
+        let raw_ip = p.required_str("ip")?;
+        let ip: IpAddr = raw_ip
+            .parse()
+            .map_err(|_| bad("ip", format!("{raw_ip:?} is not an IPv4 or IPv6 address")))?;
+        if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
+            return Err(bad("ip", format!("{ip} cannot be a service address")));
+        }
+        let unit = p.str("unit").map(str::to_owned);
+        if let Some(u) = &unit {
+            check_unit_name(u).map_err(|e| bad("unit", e))?;
+        }
+        let smb_conf = local_path(p, "smb_conf", DEFAULT_SMB_CONF)?;
+        let private_dir = local_path(p, "private_dir", DEFAULT_PRIVATE_DIR)?;
+        for (name, path) in [("smb_conf", &smb_conf), ("private_dir", &private_dir)] {
+            if path.starts_with(&config_dir) || config_dir.starts_with(path) {
+                return Err(bad(name, "must not be inside config_dir (or contain it)"));
+            }
+        }
+        Ok(Config {
+            config_dir,
+            ip,
+            smb_conf,
+            private_dir,
+            unit,
+        })
+    }
+}
+
+#[cfg(test)]
+pub mod tests_support {
+    //! Parameters for unit tests.
+    use super::*;
+
+    /// The configuration from `name=value` pairs, as Pacemaker would pass them.
+    pub fn parse(pairs: &[(&str, &str)]) -> Result<Config, OcfError> {
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), (*v).to_owned()));
+        Config::from_params(&Params::parse(&SPEC, vars)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::parse;
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        assert!(SPEC.problems().is_empty(), "{:?}", SPEC.problems());
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&[
+            ("config_dir", "/san-pool/cluster-config/samba/"),
+            ("ip", "10.77.0.100"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.config_dir,
+            PathBuf::from("/san-pool/cluster-config/samba")
+        );
+        assert_eq!(c.smb_conf, PathBuf::from(DEFAULT_SMB_CONF));
+        assert_eq!(c.private_dir, PathBuf::from(DEFAULT_PRIVATE_DIR));
+        assert_eq!(c.unit, None);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_parameter_name() {
+        let ok_ip = ("ip", "10.77.0.100");
+        for (pairs, needle) in [
+            (vec![ok_ip], "config_dir"),
+            (vec![("config_dir", "/p")], "required parameter ip"),
+            (vec![("config_dir", "p/smb"), ok_ip], "parameter config_dir"),
+            (
+                vec![("config_dir", "/p/./smb"), ok_ip],
+                "parameter config_dir",
+            ),
+            (
+                vec![("config_dir", "/p"), ("ip", "10.77.0")],
+                "parameter ip",
+            ),
+            (
+                vec![("config_dir", "/p"), ("ip", "127.0.0.1")],
+                "parameter ip",
+            ),
+            (vec![("config_dir", "/p"), ("ip", "::")], "parameter ip"),
+            (
+                vec![("config_dir", "/p"), ok_ip, ("unit", "smbd service")],
+                "parameter unit",
+            ),
+            (
+                vec![("config_dir", "/p"), ok_ip, ("smb_conf", "smb.conf")],
+                "parameter smb_conf",
+            ),
+            (
+                vec![("config_dir", "/p"), ok_ip, ("private_dir", "/p/private")],
+                "parameter private_dir",
+            ),
+            (
+                vec![("config_dir", "/var/lib/samba"), ok_ip],
+                "parameter private_dir",
+            ),
+        ] {
+            let e = parse(&pairs).unwrap_err();
+            assert_eq!(e.status, libocf::OcfStatus::ErrConfigured, "{pairs:?}");
+            assert!(e.reason.contains(needle), "{pairs:?}: {}", e.reason);
+        }
+    }
+}
