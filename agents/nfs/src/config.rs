@@ -139,19 +139,15 @@ fn check_scope(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn seconds(p: &Params, name: &str, default: &str) -> u32 {
-    p.int(name)
-        .and_then(|n| u32::try_from(n).ok())
-        .or_else(|| default.parse().ok())
-        .unwrap_or(90)
+fn seconds(p: &Params, name: &str) -> Result<u32, OcfError> {
+    u32::try_from(p.uint(name)?).map_err(|_| bad(name, "out of range"))
 }
 
 impl Config {
     /// Check the parameters (validate-all level 0: nothing of the node is looked at).
     pub fn from_params(p: &Params) -> Result<Config, OcfError> {
-        let config_dir =
-            check_pool_path(p.required_str("config_dir")?).map_err(|e| bad("config_dir", e))?;
-        let state_dir = match p.str("state_dir") {
+        let config_dir = check_pool_path(p.str("config_dir")?).map_err(|e| bad("config_dir", e))?;
+        let state_dir = match p.opt_str("state_dir")? {
             Some(s) => check_pool_path(s).map_err(|e| bad("state_dir", e))?,
             None => config_dir.join("state"),
         };
@@ -161,7 +157,7 @@ impl Config {
                 "must not be config_dir itself (the state lives beside the exports)",
             ));
         }
-        let ip = match p.str("ip") {
+        let ip = match p.opt_str("ip")? {
             Some(s) => {
                 let ip: IpAddr = s
                     .parse()
@@ -173,13 +169,13 @@ impl Config {
             }
             None => None,
         };
-        let server_scope = match (p.str("server_scope"), ip) {
+        let server_scope = match (p.opt_str("server_scope")?, ip) {
             (Some(s), _) => s.to_owned(),
             (None, Some(ip)) => ip.to_string().replace(':', "-"),
             (None, None) => FALLBACK_SCOPE.to_owned(),
         };
         check_scope(&server_scope).map_err(|e| bad("server_scope", e))?;
-        let unit = p.str("unit").map(str::to_owned);
+        let unit = p.opt_str("unit")?.map(str::to_owned);
         if let Some(u) = &unit {
             check_unit_name(u).map_err(|e| bad("unit", e))?;
         }
@@ -188,8 +184,8 @@ impl Config {
             state_dir,
             ip,
             server_scope,
-            grace_s: seconds(p, "grace_time", DEFAULT_GRACE_S),
-            lease_s: seconds(p, "lease_time", DEFAULT_LEASE_S),
+            grace_s: seconds(p, "grace_time")?,
+            lease_s: seconds(p, "lease_time")?,
             unit,
         })
     }

@@ -95,28 +95,27 @@ fn bad(name: &str, why: impl std::fmt::Display) -> OcfError {
     OcfError::configured(format!("parameter {name}: {why}"))
 }
 
-fn local_path(p: &Params, name: &str, default: &str) -> Result<PathBuf, OcfError> {
-    check_pool_path(p.str(name).unwrap_or(default)).map_err(|e| bad(name, e))
+fn local_path(p: &Params, name: &str) -> Result<PathBuf, OcfError> {
+    check_pool_path(p.str(name)?).map_err(|e| bad(name, e))
 }
 
 impl Config {
     /// Check the parameters (validate-all level 0: nothing of the node is looked at).
     pub fn from_params(p: &Params) -> Result<Config, OcfError> {
-        let config_dir =
-            check_pool_path(p.required_str("config_dir")?).map_err(|e| bad("config_dir", e))?;
-        let raw_ip = p.required_str("ip")?;
+        let config_dir = check_pool_path(p.str("config_dir")?).map_err(|e| bad("config_dir", e))?;
+        let raw_ip = p.str("ip")?;
         let ip: IpAddr = raw_ip
             .parse()
             .map_err(|_| bad("ip", format!("{raw_ip:?} is not an IPv4 or IPv6 address")))?;
         if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
             return Err(bad("ip", format!("{ip} cannot be a service address")));
         }
-        let unit = p.str("unit").map(str::to_owned);
+        let unit = p.opt_str("unit")?.map(str::to_owned);
         if let Some(u) = &unit {
             check_unit_name(u).map_err(|e| bad("unit", e))?;
         }
-        let smb_conf = local_path(p, "smb_conf", DEFAULT_SMB_CONF)?;
-        let private_dir = local_path(p, "private_dir", DEFAULT_PRIVATE_DIR)?;
+        let smb_conf = local_path(p, "smb_conf")?;
+        let private_dir = local_path(p, "private_dir")?;
         for (name, path) in [("smb_conf", &smb_conf), ("private_dir", &private_dir)] {
             if path.starts_with(&config_dir) || config_dir.starts_with(path) {
                 return Err(bad(name, "must not be inside config_dir (or contain it)"));
