@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::command::{Command, CommandError};
+use crate::runner::{Runner, SystemRunner};
 use crate::status::OcfError;
 
 /// The distribution families whose unit names differ.
@@ -167,17 +168,33 @@ pub trait Units {
     fn canonical(&self, unit: &str, deadline: Instant) -> Result<String, CommandError>;
 }
 
-/// The real systemd, through `systemctl` with a deadline.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Systemd;
+/// The real systemd: `systemctl` through a [`Runner`] (the [`SystemRunner`] on a node), killed at
+/// the deadline.
+pub struct Systemd {
+    runner: Box<dyn Runner>,
+}
+
+impl std::fmt::Debug for Systemd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Systemd")
+    }
+}
+
+impl Default for Systemd {
+    fn default() -> Self {
+        Systemd::with(Box::new(SystemRunner))
+    }
+}
 
 impl Systemd {
+    /// systemctl run by `runner` (a [`crate::ScriptedRunner`] in tests).
+    pub fn with(runner: Box<dyn Runner>) -> Self {
+        Systemd { runner }
+    }
+
     fn systemctl(&self, args: &[&str], deadline: Instant) -> Result<String, CommandError> {
-        Command::tool("systemctl")?
-            .args(args)
-            .deadline(deadline)
-            .run()
-            .map(|o| o.stdout)
+        self.runner
+            .stdout(&Command::new("systemctl", deadline).args(args))
     }
 }
 
@@ -383,6 +400,30 @@ mod tests {
         assert!(d.write("[Service]\nX=1\n").unwrap());
         assert!(d.remove().unwrap());
         assert!(!d.remove().unwrap());
+    }
+
+    #[test]
+    fn systemd_runs_systemctl_with_the_deadline() {
+        // recorded on Debian 12: the alias resolves to the unit's Id; a failed job's message
+        let script = crate::ScriptedRunner::new()
+            .ok(
+                "systemctl show --property=Id --value nfs-kernel-server.service",
+                "nfs-server.service\n",
+            )
+            .fail(
+                "systemctl start smbd.service",
+                "Job for smbd.service failed because the control process exited with error code.",
+            )
+            .ok("systemctl daemon-reload", "");
+        let sd = Systemd::with(Box::new(script));
+        let soon = Instant::now() + std::time::Duration::from_secs(5);
+        assert_eq!(
+            sd.canonical("nfs-kernel-server.service", soon).unwrap(),
+            "nfs-server.service"
+        );
+        let e = sd.start("smbd.service", soon).unwrap_err();
+        assert!(e.to_string().contains("control process exited"), "{e}");
+        sd.daemon_reload(soon).unwrap();
     }
 
     #[test]

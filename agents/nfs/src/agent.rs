@@ -10,35 +10,16 @@ use libocf::service::{
     distro_from_os_release, resolve_unit, unit_installed, DropIn, FileService, Systemd, Units,
 };
 use libocf::{
-    AgentSpec, Command, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Started,
-    Stopped,
+    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
+    Stopped, SystemRunner,
 };
 
-use crate::config::{Config, SPEC};
+use crate::config::Config;
 use crate::host::{export_lines, Host};
 use crate::layout;
 use crate::rpc;
+use crate::spec::SPEC;
 use crate::unit::{drop_in_text, DROP_IN, RPC_NFSD, SH, STATE_HOLDERS, UNSHARE};
-
-/// Re-exports the exports (`exportfs -ra`): the one tool the agent runs besides systemctl.
-pub trait Exportfs {
-    /// `exportfs -ra`, killed at `deadline`.
-    fn reexport(&self, deadline: Instant) -> Result<(), CommandError>;
-}
-
-/// The real exportfs.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RealExportfs;
-
-impl Exportfs for RealExportfs {
-    fn reexport(&self, deadline: Instant) -> Result<(), CommandError> {
-        Command::tool("exportfs")?
-            .arg("-ra")
-            .deadline(deadline)
-            .run()
-            .map(drop)
-    }
-}
 
 /// ocf:hasan:nfs.
 pub struct Nfs {
@@ -48,8 +29,8 @@ pub struct Nfs {
     pub host: Host,
     /// systemd.
     pub units: Box<dyn Units>,
-    /// exportfs.
-    pub exportfs: Box<dyn Exportfs>,
+    /// External tools (exportfs).
+    pub tools: Box<dyn Runner>,
     /// Which units exist (zero-fork file check on a node; a list in tests).
     pub installed: fn(&str) -> bool,
 }
@@ -300,8 +281,8 @@ impl Nfs {
             return Err(OcfError::generic("reload: nfsd is not running here"));
         }
         pool.link_all()?;
-        self.exportfs
-            .reexport(ctx.budget.deadline())
+        self.tools
+            .run(&ctx.command("exportfs").arg("-ra"))
             .map_err(|e| failed("re-export", e))?;
         tracing::info!(
             "re-exported: {} export(s) in effect",
@@ -318,8 +299,8 @@ impl ResourceAgent for Nfs {
         Ok(Nfs {
             cfg: Config::from_params(params)?,
             host: Host::default(),
-            units: Box::new(Systemd),
-            exportfs: Box::new(RealExportfs),
+            units: Box::new(Systemd::default()),
+            tools: Box::new(SystemRunner),
             installed: unit_installed,
         })
     }

@@ -1,16 +1,5 @@
-//! ocf:hasan:nfs — the kernel NFS server with its configuration and NFSv4 state on the pool (see
-//! the README and `meta-data`).
-
-mod agent;
-mod config;
-mod host;
-mod layout;
-mod rpc;
-mod unit;
-
-#[cfg(test)]
-mod tests;
+//! The `nfs` binary, installed as /usr/lib/ocf/resource.d/hasan/nfs.
 
 fn main() -> std::process::ExitCode {
-    libocf::run::<agent::Nfs>()
+    libocf::run::<hasan_nfs::Nfs>()
 }

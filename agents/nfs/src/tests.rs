@@ -7,12 +7,15 @@ use std::time::Instant;
 
 use libocf::env::OcfEnv;
 use libocf::service::Units;
-use libocf::{Action, CommandError, Ctx, Health, OcfStatus, ResourceAgent, Started, Stopped};
+use libocf::{
+    Action, Command, CommandError, Ctx, Health, OcfStatus, Output, ResourceAgent, Runner,
+    ScriptedRunner, Started, Stopped,
+};
 
-use crate::agent::{Exportfs, Nfs};
+use crate::agent::Nfs;
 use crate::config::tests_support::parse;
-use crate::config::SPEC;
 use crate::host::Host;
+use crate::spec::SPEC;
 
 /// systemd on the test node: records calls; starting the nfs unit sets 8 nfsd threads, stopping
 /// it sets 0; the unit named in `fail_start` fails to start.
@@ -72,15 +75,12 @@ impl Units for FakeSystemd {
     }
 }
 
-#[derive(Default)]
-struct FakeExportfs {
-    ran: Mutex<u32>,
-}
+/// A `Box<dyn Runner>` over a leaked script, so the test keeps a handle to check it.
+struct Tools(&'static ScriptedRunner);
 
-impl Exportfs for &'static FakeExportfs {
-    fn reexport(&self, _: Instant) -> Result<(), CommandError> {
-        *self.ran.lock().unwrap() += 1;
-        Ok(())
+impl Runner for Tools {
+    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
+        self.0.output(cmd)
     }
 }
 
@@ -88,7 +88,7 @@ struct Lab {
     _tmp: tempfile::TempDir,
     host: Host,
     pool: PathBuf,
-    exportfs: &'static FakeExportfs,
+    tools: &'static ScriptedRunner,
 }
 
 const DEBIAN: &str = "ID=debian\nVERSION_ID=\"12\"\n";
@@ -122,7 +122,7 @@ impl Lab {
             _tmp: tmp,
             host,
             pool,
-            exportfs: Box::leak(Box::default()),
+            tools: Box::leak(Box::new(ScriptedRunner::new().ok("exportfs -ra", ""))),
         }
     }
 
@@ -142,7 +142,7 @@ impl Lab {
             cfg: parse(&pairs).unwrap(),
             host: self.host.clone(),
             units: Box::new(Shared(units)),
-            exportfs: Box::new(self.exportfs),
+            tools: Box::new(Tools(self.tools)),
             installed: |u| u != "rpc-statd-notify.service",
         };
         (nfs, units)
@@ -364,7 +364,7 @@ fn reload_re_exports_without_restarting() {
     // a new exports.d on the pool is linked by reload
     std::fs::create_dir(lab.pool.join("exports.d")).unwrap();
     nfs.reload(&ctx(Action::Reload)).unwrap();
-    assert_eq!(*lab.exportfs.ran.lock().unwrap(), 1);
+    lab.tools.assert_done();
     assert!(units.calls.lock().unwrap().is_empty(), "nfsd not restarted");
     assert_eq!(
         std::fs::read_link(lab.host.path("/etc/exports.d")).unwrap(),

@@ -9,12 +9,14 @@ use libocf::service::{
     distro_from_os_release, resolve_unit, unit_installed, FileService, Systemd, Units,
 };
 use libocf::{
-    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Started, Stopped,
+    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
+    Stopped, SystemRunner,
 };
 
-use crate::config::{Config, SPEC};
+use crate::config::Config;
 use crate::host::Host;
-use crate::testparm::{binding_problem, problems, RealTestparm, Testparm};
+use crate::spec::SPEC;
+use crate::testparm::{self, binding_problem, problems};
 
 /// SMB over TCP.
 pub const SMB_PORT: u16 = 445;
@@ -30,8 +32,8 @@ pub struct Smb {
     pub host: Host,
     /// systemd.
     pub units: Box<dyn Units>,
-    /// testparm.
-    pub testparm: Box<dyn Testparm>,
+    /// External tools (testparm).
+    pub tools: Box<dyn Runner>,
     /// Which units exist (zero-fork file check on a node).
     pub installed: fn(&str) -> bool,
 }
@@ -79,10 +81,8 @@ impl Smb {
     /// testparm must accept the pool's smb.conf and it must bind smbd to ip only.
     fn check_smb_conf(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let file = self.cfg.config_dir.join("smb.conf");
-        let report = self
-            .testparm
-            .check(&file, ctx.budget.deadline())
-            .map_err(|e| failed("testparm", e))?;
+        let report =
+            testparm::check(self.tools.as_ref(), ctx, &file).map_err(|e| failed("testparm", e))?;
         if report.code != 0 {
             return Err(OcfError::configured(format!(
                 "testparm rejects {}: {}",
@@ -211,8 +211,8 @@ impl ResourceAgent for Smb {
         Ok(Smb {
             cfg: Config::from_params(params)?,
             host: Host::default(),
-            units: Box::new(Systemd),
-            testparm: Box::new(RealTestparm),
+            units: Box::new(Systemd::default()),
+            tools: Box::new(SystemRunner),
             installed: unit_installed,
         })
     }

@@ -1,14 +1,5 @@
-//! ocf:hasan:smb — Samba's smbd with smb.conf and its private/ directory on the pool (see the
-//! README and `meta-data`).
-
-mod agent;
-mod config;
-mod host;
-mod testparm;
-
-#[cfg(test)]
-mod tests;
+//! The `smb` binary, installed as /usr/lib/ocf/resource.d/hasan/smb.
 
 fn main() -> std::process::ExitCode {
-    libocf::run::<agent::Smb>()
+    libocf::run::<hasan_smb::Smb>()
 }

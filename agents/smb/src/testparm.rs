@@ -3,9 +3,8 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Instant;
 
-use libocf::{Command, CommandError};
+use libocf::{CommandError, Ctx, Runner};
 
 /// What testparm said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,29 +17,14 @@ pub struct Report {
     pub stderr: String,
 }
 
-/// Runs testparm (a trait so that unit tests replay recorded reports).
-pub trait Testparm {
-    /// `testparm -s FILE`, killed at `deadline`; any exit code is a report.
-    fn check(&self, file: &Path, deadline: Instant) -> Result<Report, CommandError>;
-}
-
-/// The real testparm.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RealTestparm;
-
-impl Testparm for RealTestparm {
-    fn check(&self, file: &Path, deadline: Instant) -> Result<Report, CommandError> {
-        let out = Command::tool("testparm")?
-            .arg("-s")
-            .arg(file)
-            .deadline(deadline)
-            .output()?;
-        Ok(Report {
-            code: out.status.code().unwrap_or(-1),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        })
-    }
+/// `testparm -s FILE` through `tools`; any exit code is a report.
+pub fn check(tools: &dyn Runner, ctx: &Ctx, file: &Path) -> Result<Report, CommandError> {
+    let out = tools.output(&ctx.command("testparm").arg("-s").arg(file))?;
+    Ok(Report {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
 }
 
 /// testparm's informational lines, not problems.

@@ -1,20 +1,22 @@
 //! start, stop and monitor on a node in a temporary directory, with a recording systemd whose smbd
-//! unit writes its pid file, /proc entry and listening socket, and a testparm replaying recorded
-//! verdicts for the pool's smb.conf.
+//! unit writes its pid file, /proc entry and listening socket, and testparm's recorded verdicts on
+//! the pool's smb.conf replayed by a ScriptedRunner.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use libocf::env::OcfEnv;
 use libocf::service::Units;
-use libocf::{Action, CommandError, Ctx, Health, OcfStatus, ResourceAgent, Started, Stopped};
+use libocf::{
+    Action, Command, CommandError, Ctx, Health, OcfStatus, Output, ResourceAgent, Runner,
+    ScriptedRunner, Started, Stopped,
+};
 
 use crate::agent::Smb;
 use crate::config::tests_support::parse;
-use crate::config::SPEC;
 use crate::host::Host;
-use crate::testparm::{Report, Testparm};
+use crate::spec::SPEC;
 
 const VIP_LISTENING: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 64004D0A:01BD 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 23456 1 0000000000000000 100 0 0 10 0
@@ -68,28 +70,21 @@ impl Units for Shared {
     }
 }
 
-/// Replays testparm: a file containing `frobnicate` is rejected as Samba 4.17 rejects an unknown
-/// parameter; otherwise the dump is the file's own text (it is already in testparm's form).
-struct RecordedTestparm;
+/// A `Box<dyn Runner>` over a leaked script, so the test keeps a handle to check it.
+struct Tools(&'static ScriptedRunner);
 
-impl Testparm for RecordedTestparm {
-    fn check(&self, file: &Path, _: Instant) -> Result<Report, CommandError> {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        Ok(if text.contains("frobnicate") {
-            Report {
-                code: 1,
-                stdout: String::new(),
-                stderr: format!("Load smb config files from {}\nUnknown parameter encountered: \"frobnicate\"\nIgnoring unknown parameter \"frobnicate\"\nError loading services.\n", file.display()),
-            }
-        } else {
-            Report {
-                code: 0,
-                stdout: text,
-                stderr: "Loaded services file OK.\n".into(),
-            }
-        })
+impl Runner for Tools {
+    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
+        self.0.output(cmd)
     }
 }
+
+/// testparm's stderr for an unknown parameter, as Samba 4.17 on Debian 12 prints it.
+const UNKNOWN_PARAMETER: &str = "Load smb config files from SMB_CONF
+Unknown parameter encountered: \"frobnicate\"
+Ignoring unknown parameter \"frobnicate\"
+Error loading services.
+";
 
 const GOOD_CONF: &str = "[global]\n\tbind interfaces only = Yes\n\tinterfaces = 10.77.0.100/24\n[share]\n\tpath = /p/share\n";
 
@@ -126,7 +121,22 @@ impl Lab {
         }
     }
 
-    fn agent(&self) -> (Smb, &'static FakeSystemd) {
+    fn smb_conf(&self) -> String {
+        self.pool.join("smb.conf").display().to_string()
+    }
+
+    /// testparm run once on the pool's smb.conf, answering `code` with the dump `stdout`.
+    fn testparm(&self, code: u8, stdout: &str, stderr: &str) -> ScriptedRunner {
+        let line = format!("testparm -s {}", self.smb_conf());
+        ScriptedRunner::new().exit(
+            &line,
+            code,
+            stdout,
+            &stderr.replace("SMB_CONF", &self.smb_conf()),
+        )
+    }
+
+    fn agent(&self, tools: ScriptedRunner) -> (Smb, &'static FakeSystemd, &'static ScriptedRunner) {
         let units: &'static FakeSystemd = Box::leak(Box::new(FakeSystemd {
             host: self.host.clone(),
             calls: Mutex::new(Vec::new()),
@@ -136,14 +146,15 @@ impl Lab {
             ("ip", "10.77.0.100"),
         ])
         .unwrap();
+        let tools: &'static ScriptedRunner = Box::leak(Box::new(tools));
         let smb = Smb {
             cfg,
             host: self.host.clone(),
             units: Box::new(Shared(units)),
-            testparm: Box::new(RecordedTestparm),
+            tools: Box::new(Tools(tools)),
             installed: |_| true,
         };
-        (smb, units)
+        (smb, units, tools)
     }
 
     fn tree(&self) -> Vec<String> {
@@ -187,12 +198,13 @@ fn ctx(a: Action) -> Ctx {
 fn start_checks_links_and_starts_stop_restores() {
     let lab = Lab::new();
     let before = lab.tree();
-    let (smb, units) = lab.agent();
+    let (smb, units, tools) = lab.agent(lab.testparm(0, GOOD_CONF, "Loaded services file OK.\n"));
     assert!(matches!(
         smb.monitor(&ctx(Action::Monitor)),
         Ok(Health::Stopped(_))
     ));
     assert_eq!(smb.start(&ctx(Action::Start)).unwrap(), Started::Started);
+    tools.assert_done();
     assert_eq!(
         *units.calls.lock().unwrap(),
         ["stop smbd.service", "start smbd.service"]
@@ -235,7 +247,7 @@ fn a_config_testparm_rejects_fails_start_with_its_words_and_changes_nothing() {
     )
     .unwrap();
     let before = lab.tree();
-    let (smb, units) = lab.agent();
+    let (smb, units, _) = lab.agent(lab.testparm(1, "", UNKNOWN_PARAMETER));
     let e = smb.start(&ctx(Action::Start)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(
@@ -262,7 +274,7 @@ fn smb_conf_must_bind_to_the_vip_only() {
         let lab = Lab::new();
         std::fs::write(lab.pool.join("smb.conf"), conf).unwrap();
         let before = lab.tree();
-        let (smb, units) = lab.agent();
+        let (smb, units, _) = lab.agent(lab.testparm(0, conf, ""));
         let e = smb.start(&ctx(Action::Start)).unwrap_err();
         assert_eq!(e.status, OcfStatus::ErrConfigured);
         assert!(e.reason.contains(needle), "{e}");
@@ -275,7 +287,7 @@ fn smb_conf_must_bind_to_the_vip_only() {
 fn missing_config_dir_or_private_dir() {
     let lab = Lab::new();
     std::fs::remove_dir_all(lab.pool.join("private")).unwrap();
-    let (smb, _) = lab.agent();
+    let (smb, _, _) = lab.agent(ScriptedRunner::new());
     let e = smb.start(&ctx(Action::Start)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(e.reason.ends_with("private is missing on the pool"), "{e}");
