@@ -74,7 +74,6 @@ const TARGET: FenceParam = FenceParam::string(
     "address",
     "fence_ipmilan's IPMI bridging to another controller: refused (it would switch another machine)",
 )
-.short('T')
 .hidden();
 const PORT_AS_IP: FenceParam = FenceParam::string(
     "port_as_ip",

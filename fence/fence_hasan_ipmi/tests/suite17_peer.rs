@@ -376,3 +376,23 @@ fn a_pinned_guid_is_checked_against_the_authenticated_one() {
     );
     assert!(seen.lock().unwrap().commands.is_empty());
 }
+
+#[test]
+fn requests_before_a_session_back_off() {
+    // A BMC that never answers: Open Session is sent again after 1 s, then 2 s (not every
+    // 0.5 s), so within 3.5 s it gets at most 3 requests.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let t = target(port, CipherChoice::Fixed(Suite::S3), PASSWORD);
+    assert!(Session::open(&t, Instant::now() + Duration::from_millis(3500)).is_err());
+    silent.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    let mut requests = 0;
+    while silent.recv(&mut buf).is_ok() {
+        requests += 1;
+    }
+    assert!(
+        (1..=3).contains(&requests),
+        "{requests} Open Session requests in 3.5 s"
+    );
+}

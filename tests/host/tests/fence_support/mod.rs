@@ -337,7 +337,7 @@ pub fn run_agent_bytes(stdin: &[u8], args: &[&str]) -> Run {
     }
 }
 
-/// Repository root (CI clones it with `shared/` beside it).
+/// Repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
