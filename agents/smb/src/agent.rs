@@ -83,7 +83,7 @@ impl Smb {
         let file = self.cfg.config_dir.join("smb.conf");
         let report =
             testparm::check(self.tools.as_ref(), ctx, &file).map_err(|e| failed("testparm", e))?;
-        if report.code != 0 {
+        if !testparm::accepted(&report) {
             return Err(OcfError::configured(format!(
                 "testparm rejects {}: {}",
                 file.display(),
