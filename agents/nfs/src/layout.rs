@@ -15,9 +15,11 @@ use crate::config::Config;
 use crate::host::Host;
 
 /// The state under /var/lib/nfs that moves with the pool: nfsdcld's NFSv4 client database, the
-/// kernel's legacy v4recovery directory, statd's monitor lists and NSM state number (Debian keeps
-/// them directly in /var/lib/nfs, RHEL under statd/).
-pub const STATE_ENTRIES: &[&str] = &["nfsdcld", "v4recovery", "sm", "sm.bak", "state", "statd"];
+/// kernel's legacy v4recovery directory and statd's monitor lists (Debian keeps them directly in
+/// /var/lib/nfs, RHEL under statd/). Only directories: their files are written inside them. The
+/// NSM state number (/var/lib/nfs/state) stays local: sm-notify replaces that file by a rename,
+/// which would replace a symlink to the pool by a local file.
+pub const STATE_ENTRIES: &[&str] = &["nfsdcld", "v4recovery", "sm", "sm.bak", "statd"];
 
 /// Created on the pool when the node has none to seed it from (mode 0700, root).
 const CREATED_IF_MISSING: &[&str] = &["nfsdcld"];
@@ -136,6 +138,7 @@ mod tests {
         std::fs::create_dir_all(host.path("/var/lib/nfs/sm")).unwrap();
         std::fs::write(host.path("/var/lib/nfs/sm/client1"), "mon\n").unwrap();
         std::fs::write(host.path("/var/lib/nfs/state"), [1, 2, 3, 4]).unwrap();
+        std::fs::create_dir_all(host.path("/var/lib/nfs/v4recovery")).unwrap();
         std::fs::set_permissions(
             host.path("/var/lib/nfs/sm"),
             std::fs::Permissions::from_mode(0o700),
@@ -143,10 +146,10 @@ mod tests {
         .unwrap();
         let cfg = parse(&[("config_dir", pool.to_str().unwrap())]).unwrap();
         let s = seed_state(&cfg, &host).unwrap();
-        assert_eq!(s.copied, ["sm", "state"]);
+        assert_eq!(s.copied, ["v4recovery", "sm"]);
         assert_eq!(s.created, ["nfsdcld"]);
         let st = pool.join("state");
-        assert_eq!(std::fs::read(st.join("state")).unwrap(), [1, 2, 3, 4]);
+        assert!(!st.join("state").exists(), "the NSM state number stays local");
         assert_eq!(
             std::fs::read_to_string(st.join("sm/client1")).unwrap(),
             "mon\n"
@@ -154,10 +157,10 @@ mod tests {
         assert_eq!(st.join("sm").metadata().unwrap().mode() & 0o777, 0o700);
         assert_eq!(st.join("nfsdcld").metadata().unwrap().mode() & 0o777, 0o700);
         // the pool's state wins over the node's from then on
-        std::fs::write(st.join("state"), [9, 9, 9, 9]).unwrap();
+        std::fs::write(st.join("sm/client1"), "pool\n").unwrap();
         let again = seed_state(&cfg, &host).unwrap();
         assert_eq!(again, Seeded::default());
-        assert_eq!(std::fs::read(st.join("state")).unwrap(), [9, 9, 9, 9]);
+        assert_eq!(std::fs::read_to_string(st.join("sm/client1")).unwrap(), "pool\n");
         // the links: exports required, the rest when present
         let pc = pool_config(&cfg, &host);
         assert_eq!(pc.links.len(), 3 + STATE_ENTRIES.len());

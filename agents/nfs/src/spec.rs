@@ -20,7 +20,7 @@ Debian/Ubuntu, nfs-server on RHEL/Rocky/Alma) with its configuration and NFSv4 c
 the pool, so that both nodes serve the same exports and clients can reclaim their locks after a \
 failover. Start links /etc/exports, /etc/exports.d and /etc/nfs.conf (the last two when the pool \
 has them) to config_dir, and the NFS state (nfsdcld's client database, v4recovery, statd's sm, \
-sm.bak and state) under /var/lib/nfs to state_dir, moving the node's own files aside; then it \
+sm.bak) under /var/lib/nfs to state_dir, moving the node's own files aside; then it \
 starts the unit with one server scope for both nodes, the grace and lease times, and nfsd bound to \
 ip. Stop stops the unit and the daemons that keep state files open (nfsdcld, rpc.statd) and puts \
 the node's own files back, so nothing dangles on the passive node. Both are idempotent and a start \
@@ -47,7 +47,7 @@ that line.",
             .unique()
             .long(
                 "Absolute path of a directory on the pool for the NFS server's state (nfsdcld's \
-NFSv4 client database, v4recovery, statd's sm, sm.bak and state), linked into /var/lib/nfs while \
+NFSv4 client database, v4recovery, statd's sm and sm.bak), linked into /var/lib/nfs while \
 the resource runs; created and seeded from the node's own files on first start. Default: \
 config_dir/state. /var/lib/nfs itself stays local: rpc_pipefs is mounted inside it.",
             ),

@@ -38,7 +38,7 @@ reason() { grep '^ocf-exit-reason:' <<<"$OUT" | tail -1 | cut -d: -f2-; }
 
 # Checksums of the node's own files the agents move aside, and the dangling symlinks under the
 # directories they link into: what "the node is as it was" means.
-NODE_FILES="/etc/exports /etc/nfs.conf /var/lib/nfs/state /etc/samba/smb.conf /var/lib/samba/private"
+NODE_FILES="/etc/exports /etc/nfs.conf /var/lib/nfs/sm /var/lib/nfs/v4recovery /etc/samba/smb.conf /var/lib/samba/private"
 node_state() {
   lab exec "$1" "for f in $NODE_FILES; do if [ -L \$f ]; then echo \"\$f is a symlink\"; elif [ -d \$f ]; then echo \"\$f/ \$(cd \$f && find . -type f | sort | xargs -r sha256sum | sha256sum)\"; elif [ -e \$f ]; then sha256sum \$f; else echo \"\$f absent\"; fi; done
     find /etc /etc/samba /var/lib/nfs /var/lib/samba -maxdepth 1 -xtype l -printf 'dangling %p\n'
