@@ -149,7 +149,10 @@ mod tests {
         assert_eq!(s.copied, ["v4recovery", "sm"]);
         assert_eq!(s.created, ["nfsdcld"]);
         let st = pool.join("state");
-        assert!(!st.join("state").exists(), "the NSM state number stays local");
+        assert!(
+            !st.join("state").exists(),
+            "the NSM state number stays local"
+        );
         assert_eq!(
             std::fs::read_to_string(st.join("sm/client1")).unwrap(),
             "mon\n"
@@ -160,7 +163,10 @@ mod tests {
         std::fs::write(st.join("sm/client1"), "pool\n").unwrap();
         let again = seed_state(&cfg, &host).unwrap();
         assert_eq!(again, Seeded::default());
-        assert_eq!(std::fs::read_to_string(st.join("sm/client1")).unwrap(), "pool\n");
+        assert_eq!(
+            std::fs::read_to_string(st.join("sm/client1")).unwrap(),
+            "pool\n"
+        );
         // the links: exports required, the rest when present
         let pc = pool_config(&cfg, &host);
         assert_eq!(pc.links.len(), 3 + STATE_ENTRIES.len());

@@ -243,7 +243,10 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
         std::fs::read_link(lab.host.path("/var/lib/nfs/nfsdcld")).unwrap(),
         lab.pool.join("state/nfsdcld")
     );
-    assert!(lab.pool.join("state/v4recovery").is_dir(), "seeded from the node");
+    assert!(
+        lab.pool.join("state/v4recovery").is_dir(),
+        "seeded from the node"
+    );
     let drop_in = lab
         .host
         .path("/run/systemd/system/nfs-server.service.d/50-hasan-nfs.conf");

@@ -205,6 +205,9 @@ Server role: ROLE_STANDALONE
         );
         let good = report(0, GOOD_ERR);
         assert!(accepted(&good));
-        assert_eq!(problems(&report(1, "Loaded services file OK.\n")), "testparm exited with code 1");
+        assert_eq!(
+            problems(&report(1, "Loaded services file OK.\n")),
+            "testparm exited with code 1"
+        );
     }
 }
