@@ -7,6 +7,8 @@ CARGO     ?= cargo
 RELEASE   := target/release
 AGENTS    := $(notdir $(wildcard agents/*))
 FENCE     := $(filter fence_hasan_%,$(notdir $(wildcard fence/*)))
+# "<name> <agent>" pairs: other names of fence agents, installed as symlinks (fence/aliases).
+ALIASES   := $(shell grep -v '^\s*\#' fence/aliases | tr -s ' \t' ' ' | tr ' ' ':')
 
 .PHONY: all build install uninstall deps test test-host lint metadata lab-test demo demo-down bench clean
 
@@ -26,11 +28,16 @@ install: build
 	  mkdir -p $(DESTDIR)$(MANDIR)/man8; \
 	  $(RELEASE)/$$f -o manpage > $(DESTDIR)$(MANDIR)/man8/$$f.8 || exit 1; \
 	done
-	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE)] to $(DESTDIR)$(SBINDIR)"
+	@for p in $(ALIASES); do \
+	  n=$${p%%:*}; t=$${p#*:}; \
+	  ln -sfn $$t $(DESTDIR)$(SBINDIR)/$$n || exit 1; \
+	  $(DESTDIR)$(SBINDIR)/$$n -o manpage > $(DESTDIR)$(MANDIR)/man8/$$n.8 || exit 1; \
+	done
+	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p))))] to $(DESTDIR)$(SBINDIR)"
 
 uninstall:
 	rm -rf $(DESTDIR)$(OCFDIR)
-	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+	rm -f $(foreach f,$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p)))),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
 
 # Debian packages the tests need (idempotent; does nothing when all are present).
 deps:
@@ -69,6 +76,7 @@ metadata: build
 	@for a in $(AGENTS); do $(RELEASE)/$$a meta-data > ocf-metadata/$$a.xml; done
 	@mkdir -p ocf-metadata/fence
 	@for f in $(FENCE); do $(RELEASE)/$$f -o metadata > ocf-metadata/fence/$$f.xml; done
+	@for p in $(ALIASES); do n=$${p%%:*}; t=$${p#*:}; ln -sfn $$t $(RELEASE)/$$n && $(RELEASE)/$$n -o metadata > ocf-metadata/fence/$$n.xml || exit 1; done
 
 # Packages in $(PKGDIR): the .deb from a `make install` tree, the RPM from packaging/rpm/hasan.spec
 # (built in place, reusing target/release). README "Install from packages".
