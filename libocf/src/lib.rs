@@ -201,8 +201,11 @@ pub mod log;
 pub mod manpage;
 pub mod metadata;
 pub mod params;
+pub mod pool_config;
+pub mod proc_net;
 pub mod runner;
 pub mod scripted;
+pub mod service;
 pub mod spec;
 pub mod status;
 

@@ -1,0 +1,91 @@
+//! The node as the agent sees it: its system paths under one root (`/` on a node, a temporary
+//! directory in tests) and what the kernel says about nfsd, read without a fork.
+
+use std::path::PathBuf;
+
+/// The node's file system, rooted.
+#[derive(Debug, Clone)]
+pub struct Host {
+    root: PathBuf,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Host { root: "/".into() }
+    }
+}
+
+/// Lines of an exports file that export something (not blank, not comments).
+pub fn export_lines(text: &str) -> usize {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+impl Host {
+    /// A node whose `/` is `root` (tests).
+    #[cfg(test)]
+    pub fn at(root: &std::path::Path) -> Host {
+        Host {
+            root: root.to_owned(),
+        }
+    }
+
+    /// A system path (`/etc/exports`) on this node.
+    pub fn path(&self, abs: &str) -> PathBuf {
+        self.root.join(abs.trim_start_matches('/'))
+    }
+
+    /// `/run/systemd/system`, where runtime drop-ins go.
+    pub fn systemd_run_dir(&self) -> PathBuf {
+        self.path("/run/systemd/system")
+    }
+
+    /// The number of nfsd threads (`/proc/fs/nfsd/threads`); 0 when nfsd is not loaded.
+    pub fn nfsd_threads(&self) -> u32 {
+        std::fs::read_to_string(self.path("/proc/fs/nfsd/threads"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The exports in effect (`/var/lib/nfs/etab`, written by exportfs).
+    pub fn etab_entries(&self) -> usize {
+        std::fs::read_to_string(self.path("/var/lib/nfs/etab"))
+            .map(|t| export_lines(&t))
+            .unwrap_or(0)
+    }
+
+    /// The distribution's file `/etc/os-release`.
+    pub fn os_release(&self) -> String {
+        ["/etc/os-release", "/usr/lib/os-release"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(self.path(p)).ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_state_is_read_from_proc() {
+        let tmp = tempfile::tempdir().unwrap();
+        let h = Host::at(tmp.path());
+        assert_eq!(h.nfsd_threads(), 0, "no nfsd");
+        std::fs::create_dir_all(h.path("/proc/fs/nfsd")).unwrap();
+        std::fs::write(h.path("/proc/fs/nfsd/threads"), "8\n").unwrap();
+        assert_eq!(h.nfsd_threads(), 8);
+        std::fs::create_dir_all(h.path("/var/lib/nfs")).unwrap();
+        // recorded: etab after exportfs -r with two exports
+        std::fs::write(
+            h.path("/var/lib/nfs/etab"),
+            "/labpool/share\t10.77.0.0/24(rw,sync,wdelay,hide,nocrossmnt,secure,no_root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=1,anonuid=65534,anongid=65534,sec=sys,rw,secure,no_root_squash,no_all_squash)\n/labpool/two\t*(ro,sync)\n",
+        )
+        .unwrap();
+        assert_eq!(h.etab_entries(), 2);
+        assert_eq!(export_lines("# none\n\n  \n/a *(rw)\n"), 1);
+    }
+}

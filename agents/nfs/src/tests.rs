@@ -1,0 +1,401 @@
+//! start, stop, monitor and reload on a node in a temporary directory, with a recording systemd
+//! whose nfs unit makes /proc/fs/nfsd/threads appear and disappear, as the kernel does.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use libocf::env::OcfEnv;
+use libocf::service::Units;
+use libocf::{
+    Action, Command, CommandError, Ctx, Health, OcfStatus, Output, ResourceAgent, Runner,
+    ScriptedRunner, Started, Stopped,
+};
+
+use crate::agent::Nfs;
+use crate::config::tests_support::parse;
+use crate::host::Host;
+use crate::spec::SPEC;
+
+/// systemd on the test node: records calls; starting the nfs unit sets 8 nfsd threads, stopping
+/// it sets 0; the unit named in `fail_start` fails to start.
+struct FakeSystemd {
+    host: Host,
+    calls: Mutex<Vec<String>>,
+    fail_start: Option<&'static str>,
+}
+
+impl FakeSystemd {
+    fn threads(&self, n: u32) {
+        std::fs::write(self.host.path("/proc/fs/nfsd/threads"), format!("{n}\n")).unwrap();
+    }
+    fn record(&self, line: String) {
+        self.calls.lock().unwrap().push(line);
+    }
+}
+
+impl Units for FakeSystemd {
+    fn start(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
+        self.record(format!("start {unit}"));
+        if self.fail_start == Some("all") {
+            return Err(CommandError::Failed {
+                command: format!("systemctl start {unit}"),
+                status: "exit code 1".into(),
+                code: Some(1),
+                stderr: format!(
+                    "Job for {unit} failed because the control process exited with error code."
+                ),
+                stdout: String::new(),
+            });
+        }
+        self.threads(8);
+        Ok(())
+    }
+    fn stop(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
+        self.record(format!("stop {unit}"));
+        if unit == "nfs-kernel-server.service" {
+            self.threads(0);
+        }
+        Ok(())
+    }
+    fn reload(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
+        self.record(format!("reload {unit}"));
+        Ok(())
+    }
+    fn daemon_reload(&self, _: Instant) -> Result<(), CommandError> {
+        self.record("daemon-reload".into());
+        Ok(())
+    }
+    fn canonical(&self, unit: &str, _: Instant) -> Result<String, CommandError> {
+        Ok(if unit == "nfs-kernel-server.service" {
+            "nfs-server.service".into()
+        } else {
+            unit.into()
+        })
+    }
+}
+
+/// A `Box<dyn Runner>` over a leaked script, so the test keeps a handle to check it.
+struct Tools(&'static ScriptedRunner);
+
+impl Runner for Tools {
+    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
+        self.0.output(cmd)
+    }
+}
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    host: Host,
+    pool: PathBuf,
+    tools: &'static ScriptedRunner,
+}
+
+const DEBIAN: &str = "ID=debian\nVERSION_ID=\"12\"\n";
+
+impl Lab {
+    /// A Debian node with its own /etc/exports and NFS state, and a pool with exports.
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let host = Host::at(&tmp.path().join("node"));
+        for d in [
+            "/etc",
+            "/proc/fs/nfsd",
+            "/var/lib/nfs/sm",
+            "/var/lib/nfs/v4recovery",
+            "/run/systemd/system",
+        ] {
+            std::fs::create_dir_all(host.path(d)).unwrap();
+        }
+        std::fs::write(host.path("/etc/os-release"), DEBIAN).unwrap();
+        std::fs::write(host.path("/etc/exports"), "# the node's own\n").unwrap();
+        std::fs::write(host.path("/var/lib/nfs/state"), [0, 0, 0, 7]).unwrap();
+        std::fs::write(host.path("/var/lib/nfs/etab"), "").unwrap();
+        let pool = tmp.path().join("san-pool/cluster-config/nfs");
+        std::fs::create_dir_all(&pool).unwrap();
+        std::fs::write(
+            pool.join("exports"),
+            "/san-pool/share *(rw,no_subtree_check)\n",
+        )
+        .unwrap();
+        Lab {
+            _tmp: tmp,
+            host,
+            pool,
+            tools: Box::leak(Box::new(ScriptedRunner::new().ok("exportfs -ra", ""))),
+        }
+    }
+
+    fn agent(
+        &self,
+        extra: &[(&str, &str)],
+        fail_start: Option<&'static str>,
+    ) -> (Nfs, &'static FakeSystemd) {
+        let mut pairs = vec![("config_dir", self.pool.to_str().unwrap())];
+        pairs.extend_from_slice(extra);
+        let units: &'static FakeSystemd = Box::leak(Box::new(FakeSystemd {
+            host: self.host.clone(),
+            calls: Mutex::new(Vec::new()),
+            fail_start,
+        }));
+        let nfs = Nfs {
+            cfg: parse(&pairs).unwrap(),
+            host: self.host.clone(),
+            units: Box::new(Shared(units)),
+            tools: Box::new(Tools(self.tools)),
+            installed: |u| u != "rpc-statd-notify.service",
+        };
+        (nfs, units)
+    }
+
+    fn tree(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.host.path("/")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let m = p.symlink_metadata().unwrap();
+                let rel = p
+                    .strip_prefix(self.host.path("/"))
+                    .unwrap()
+                    .display()
+                    .to_string();
+                if rel.starts_with("proc") {
+                    continue;
+                }
+                if m.file_type().is_symlink() {
+                    out.push(format!(
+                        "{rel} -> {}",
+                        std::fs::read_link(&p).unwrap().display()
+                    ));
+                } else if m.is_dir() {
+                    out.push(format!("{rel}/"));
+                    stack.push(p);
+                } else {
+                    out.push(format!("{rel}: {:?}", std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// `Box<dyn Units>` over a leaked fake, so the test keeps a handle to its record.
+struct Shared(&'static FakeSystemd);
+
+impl Units for Shared {
+    fn start(&self, u: &str, d: Instant) -> Result<(), CommandError> {
+        self.0.start(u, d)
+    }
+    fn stop(&self, u: &str, d: Instant) -> Result<(), CommandError> {
+        self.0.stop(u, d)
+    }
+    fn reload(&self, u: &str, d: Instant) -> Result<(), CommandError> {
+        self.0.reload(u, d)
+    }
+    fn daemon_reload(&self, d: Instant) -> Result<(), CommandError> {
+        self.0.daemon_reload(d)
+    }
+    fn canonical(&self, u: &str, d: Instant) -> Result<String, CommandError> {
+        self.0.canonical(u, d)
+    }
+}
+
+fn ctx(action: Action) -> Ctx {
+    Ctx::new(&SPEC, action, OcfEnv::default())
+}
+
+fn deep_ctx() -> Ctx {
+    let env = OcfEnv {
+        check_level: 10,
+        ..Default::default()
+    };
+    Ctx::new(&SPEC, Action::Monitor, env)
+}
+
+#[test]
+fn start_links_then_starts_and_stop_stops_then_restores() {
+    let lab = Lab::new();
+    let before = lab.tree();
+    let (nfs, units) = lab.agent(&[("grace_time", "15")], None);
+    assert!(matches!(
+        nfs.monitor(&ctx(Action::Monitor)),
+        Ok(Health::Stopped(_))
+    ));
+    assert_eq!(nfs.start(&ctx(Action::Start)).unwrap(), Started::Started);
+    assert_eq!(
+        *units.calls.lock().unwrap(),
+        [
+            "stop nfs-kernel-server.service",
+            "stop nfsdcld.service",
+            "stop rpc-statd.service",
+            "daemon-reload",
+            "start nfs-kernel-server.service"
+        ],
+        "the daemons holding state stop before the links, the server starts after them"
+    );
+    assert_eq!(
+        std::fs::read_link(lab.host.path("/etc/exports")).unwrap(),
+        lab.pool.join("exports")
+    );
+    assert_eq!(
+        std::fs::read_link(lab.host.path("/var/lib/nfs/nfsdcld")).unwrap(),
+        lab.pool.join("state/nfsdcld")
+    );
+    assert!(
+        lab.pool.join("state/v4recovery").is_dir(),
+        "seeded from the node"
+    );
+    let drop_in = lab
+        .host
+        .path("/run/systemd/system/nfs-server.service.d/50-hasan-nfs.conf");
+    let text = std::fs::read_to_string(&drop_in).unwrap();
+    assert!(text.contains("--grace-time 15"), "{text}");
+    assert_eq!(nfs.monitor(&ctx(Action::Monitor)).unwrap(), Health::Degraded(
+        "the pool's exports list paths but nothing is exported (run the reload action and look at exportfs's errors)".into()
+    ));
+    std::fs::write(lab.pool.join("state/etab_unused"), "").unwrap();
+    std::fs::write(
+        lab.host.path("/var/lib/nfs/etab"),
+        "/san-pool/share\t*(rw)\n",
+    )
+    .unwrap();
+    assert_eq!(nfs.monitor(&ctx(Action::Monitor)).unwrap(), Health::Running);
+
+    units.calls.lock().unwrap().clear();
+    assert_eq!(
+        nfs.start(&ctx(Action::Start)).unwrap(),
+        Started::AlreadyRunning
+    );
+    assert!(
+        units.calls.lock().unwrap().is_empty(),
+        "a second start changes nothing"
+    );
+
+    std::fs::write(lab.host.path("/var/lib/nfs/etab"), "").unwrap();
+    assert_eq!(nfs.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
+    assert_eq!(
+        *units.calls.lock().unwrap(),
+        [
+            "stop nfs-kernel-server.service",
+            "stop nfsdcld.service",
+            "stop rpc-statd.service",
+            "daemon-reload"
+        ]
+    );
+    assert!(!drop_in.exists());
+    std::fs::remove_dir(drop_in.parent().unwrap()).unwrap();
+    assert_eq!(
+        lab.tree(),
+        before,
+        "the node's own files are back, nothing dangles"
+    );
+    units.calls.lock().unwrap().clear();
+    assert_eq!(
+        nfs.stop(&ctx(Action::Stop)).unwrap(),
+        Stopped::AlreadyStopped
+    );
+    assert!(units.calls.lock().unwrap().is_empty());
+    assert!(matches!(
+        nfs.monitor(&ctx(Action::Monitor)),
+        Ok(Health::Stopped(_))
+    ));
+}
+
+#[test]
+fn missing_config_dir_says_to_order_after_the_pool_and_changes_nothing() {
+    let lab = Lab::new();
+    std::fs::rename(&lab.pool, lab.pool.with_file_name("elsewhere")).unwrap();
+    let before = lab.tree();
+    let (nfs, units) = lab.agent(&[], None);
+    let e = nfs.start(&ctx(Action::Start)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrGeneric);
+    assert!(
+        e.reason.contains("order this resource after the pool"),
+        "{e}"
+    );
+    assert!(units.calls.lock().unwrap().is_empty());
+    assert_eq!(lab.tree(), before);
+    assert!(matches!(
+        nfs.monitor(&ctx(Action::Monitor)),
+        Ok(Health::Stopped(_))
+    ));
+}
+
+#[test]
+fn missing_exports_on_the_pool_is_a_configuration_error() {
+    let lab = Lab::new();
+    std::fs::remove_file(lab.pool.join("exports")).unwrap();
+    let before = lab.tree();
+    let (nfs, units) = lab.agent(&[], None);
+    let e = nfs.start(&ctx(Action::Start)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrConfigured);
+    assert!(e.reason.ends_with("exports is missing on the pool"), "{e}");
+    assert!(units.calls.lock().unwrap().is_empty());
+    assert_eq!(lab.tree(), before);
+}
+
+#[test]
+fn a_failed_start_is_undone_by_stop() {
+    let lab = Lab::new();
+    let before = lab.tree();
+    let (nfs, _) = lab.agent(&[], Some("all"));
+    let e = nfs.start(&ctx(Action::Start)).unwrap_err();
+    assert!(
+        e.reason.contains("starting nfs-kernel-server.service"),
+        "{e}"
+    );
+    let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
+    assert!(e.reason.contains("a start was interrupted"), "{e}");
+    assert_eq!(nfs.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
+    std::fs::remove_dir(lab.host.path("/run/systemd/system/nfs-server.service.d")).unwrap();
+    assert_eq!(lab.tree(), before);
+}
+
+#[test]
+fn reload_re_exports_without_restarting() {
+    let lab = Lab::new();
+    let (nfs, units) = lab.agent(&[], None);
+    let e = nfs.reload(&ctx(Action::Reload)).unwrap_err();
+    assert!(e.reason.contains("not running"), "{e}");
+    nfs.start(&ctx(Action::Start)).unwrap();
+    units.calls.lock().unwrap().clear();
+    // a new exports.d on the pool is linked by reload
+    std::fs::create_dir(lab.pool.join("exports.d")).unwrap();
+    nfs.reload(&ctx(Action::Reload)).unwrap();
+    lab.tools.assert_done();
+    assert!(units.calls.lock().unwrap().is_empty(), "nfsd not restarted");
+    assert_eq!(
+        std::fs::read_link(lab.host.path("/etc/exports.d")).unwrap(),
+        lab.pool.join("exports.d")
+    );
+}
+
+#[test]
+fn monitor_notices_a_foreign_nfsd_and_a_dead_rpc_port() {
+    let lab = Lab::new();
+    let (nfs, _) = lab.agent(&[], None);
+    std::fs::write(lab.host.path("/proc/fs/nfsd/threads"), "8\n").unwrap();
+    match nfs.monitor(&ctx(Action::Monitor)).unwrap() {
+        Health::Stopped(why) => assert!(why.contains("not this resource"), "{why}"),
+        h => panic!("{h:?}"),
+    }
+    nfs.start(&ctx(Action::Start)).unwrap();
+    std::fs::write(lab.host.path("/var/lib/nfs/etab"), "/x *\n").unwrap();
+    // depth 10 asks nfsd on 127.0.0.1:2049; nothing of ours listens there in a unit test
+    // unless a real nfsd runs on the build machine, in which case it answers
+    let deep = nfs.monitor(&deep_ctx());
+    if let Err(e) = deep {
+        assert!(
+            e.reason
+                .starts_with("RPC NULL call to nfsd on 127.0.0.1:2049"),
+            "{e}"
+        );
+    }
+    // a link replaced behind the agent's back
+    std::fs::remove_file(lab.host.path("/etc/exports")).unwrap();
+    std::fs::write(lab.host.path("/etc/exports"), "").unwrap();
+    let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
+    assert!(e.reason.starts_with("not in place: "), "{e}");
+}
