@@ -12,31 +12,8 @@ use crate::mmp::MmpParams;
 use crate::sysfs;
 use crate::tools::{args, Tool, ToolError};
 
-/// Logs how long a phase took.
-pub struct Phase {
-    name: &'static str,
-    started: Instant,
-}
-
-impl Phase {
-    /// Start timing `name`.
-    pub fn begin(name: &'static str) -> Phase {
-        Phase {
-            name,
-            started: Instant::now(),
-        }
-    }
-    /// Log the phase's duration with a detail.
-    pub fn end(self, detail: &str) {
-        tracing::info!(
-            "phase {}: {:.2} s{}{}",
-            self.name,
-            self.started.elapsed().as_secs_f64(),
-            if detail.is_empty() { "" } else { ": " },
-            detail
-        );
-    }
-}
+/// Each phase is logged with its duration and journal fields (`HASAN_PHASE`, …).
+pub use libocf::log::Phase;
 
 fn zfs_error(what: &str, e: &ToolError) -> OcfError {
     match e {
