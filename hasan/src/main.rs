@@ -1,1 +1,15 @@
-fn main() {}
+//! hasan — the operator's tool: failover timeline, cluster readiness check, standby on shutdown.
+
+mod check;
+mod cli;
+mod clock;
+mod events;
+mod host;
+mod journal;
+mod run;
+mod standby;
+mod timeline;
+
+fn main() -> std::process::ExitCode {
+    run::main(std::env::args_os())
+}

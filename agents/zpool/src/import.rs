@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use libocf::log::Phase;
 use libocf::{Budget, OcfError};
 
 use crate::importargs::ImportArgs;
@@ -138,17 +137,12 @@ pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, Oc
             }
         }
     }
-    let phase = Phase::begin("import-plain");
     let first = zfs.run(Tool::Zpool, &p.command(false), budget.deadline());
     let err = match first {
-        Ok(_) => {
-            phase.end("imported");
-            return Ok(Imported::Plain);
-        }
+        Ok(_) => return Ok(Imported::Plain),
         Err(e @ ToolError::Failed { .. }) => e,
         Err(e) => return Err(tool_failure(e, pool)),
     };
-    phase.end(&format!("refused: {:?}", classify(err.stderr())));
     match classify(err.stderr()) {
         Refusal::ActiveElsewhere => Err(refuse_active(pool, &err)),
         Refusal::NoHostid => Err(OcfError::installed(format!(
@@ -215,14 +209,7 @@ fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfErr
          check (up to {:.0} s) refuses it if that host is still alive",
         p.mmp_wait.as_secs_f64()
     );
-    let phase = Phase::begin("import-forced");
-    let forced = zfs.run(Tool::Zpool, &p.command(true), budget.deadline());
-    phase.end(if forced.is_ok() {
-        "imported after the multihost activity check"
-    } else {
-        "refused"
-    });
-    match forced {
+    match zfs.run(Tool::Zpool, &p.command(true), budget.deadline()) {
         Ok(_) => Ok(Imported::Forced),
         Err(e @ ToolError::Failed { .. }) if classify(e.stderr()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
@@ -242,19 +229,6 @@ pub struct DiskFacts {
 
 /// `blkid` finds the pool's member devices, `zdb -l -u` prints their labels and uberblocks.
 pub fn disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
-    let phase = Phase::begin("labels");
-    let facts = read_disk_facts(zfs, budget, pool);
-    phase.end(&format!(
-        "multihost {:?}, left imported by {}",
-        facts.multihost,
-        facts
-            .left_imported_by
-            .map_or("nobody".to_owned(), |h| format!("hostid {h:08x}"))
-    ));
-    facts
-}
-
-fn read_disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
     let Ok(devices) = zfs.run(
         Tool::Blkid,
         &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
