@@ -9,6 +9,7 @@ mod journal;
 mod run;
 mod standby;
 mod timeline;
+mod xml;
 
 fn main() -> std::process::ExitCode {
     run::main(std::env::args_os())

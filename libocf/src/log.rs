@@ -401,8 +401,14 @@ mod tests {
         });
         let got = grab.0.lock().map(|g| g.clone()).unwrap_or_default();
         assert_eq!(got.len(), 2, "{got:?}");
-        assert!(got[0].starts_with("phase mounts: 0.00 s: 3 mounted"), "{got:?}");
+        assert!(
+            got[0].starts_with("phase mounts: 0.00 s: 3 mounted"),
+            "{got:?}"
+        );
         assert!(!got[0].contains("duration_ms"), "{got:?}");
-        assert!(got[1].starts_with("phase keys: ") && got[1].ends_with("did not finish"), "{got:?}");
+        assert!(
+            got[1].starts_with("phase keys: ") && got[1].ends_with("did not finish"),
+            "{got:?}"
+        );
     }
 }
