@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::budget::Budget;
-use crate::command::{Command, CommandError};
+use crate::command::Command;
 use crate::env::OcfEnv;
 use crate::params::Params;
 use crate::spec::{Action, AgentSpec};
@@ -77,9 +77,15 @@ impl Ctx {
         self.env.check_level
     }
 
-    /// A command for a tool, killed at the action's deadline.
-    pub fn command(&self, tool: &str) -> Result<Command, CommandError> {
-        Ok(Command::tool(tool)?.deadline(self.budget.deadline()))
+    /// A command for a tool, killed at the action's deadline; run it with the agent's
+    /// [`crate::Runner`].
+    pub fn command(&self, tool: &str) -> Command {
+        Command::new(tool, self.budget.deadline())
+    }
+
+    /// A command for a tool, killed after `wanted` or at the action's deadline if that is sooner.
+    pub fn command_within(&self, tool: &str, wanted: Duration) -> Command {
+        Command::new(tool, self.budget.sub_deadline(wanted))
     }
 }
 
@@ -386,8 +392,8 @@ mod tests {
         };
         fn from_params(p: &Params) -> Result<Self, OcfError> {
             Ok(Toy {
-                state: p.required_str("state")?.to_owned(),
-                node: p.str("node").unwrap_or("ok").to_owned(),
+                state: p.str("state")?.to_owned(),
+                node: p.str("node")?.to_owned(),
             })
         }
         fn validate_local(&self, _: &Ctx) -> Result<(), OcfError> {

@@ -1,6 +1,9 @@
-//! Running external tools: absolute paths from fixed directories, `LANG=C`, a deadline, captured
-//! output, and errors that carry the command, its exit status and its stderr. Secret arguments and
-//! standard input are never logged or shown.
+//! One external command and how it runs for real: absolute paths from fixed directories,
+//! `LANG=C`, a mandatory deadline, captured output, and errors that carry the command, its exit
+//! status and its stderr. Secret arguments and standard input are never logged or shown.
+//!
+//! Agents do not run a [`Command`] themselves: they hand it to a [`crate::runner::Runner`] (the
+//! real [`crate::runner::SystemRunner`] or, in tests, a [`crate::scripted::ScriptedRunner`]).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -11,6 +14,8 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::status::OcfError;
 
 /// Where tools are looked up, in order. Pacemaker gives agents a minimal `PATH`; we never use it.
 pub const TOOL_DIRS: &[&str] = &[
@@ -32,10 +37,16 @@ const STDERR_EXCERPT: usize = 2000;
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// The tool is in none of the [`TOOL_DIRS`].
-    #[error("{tool} not found in {}", TOOL_DIRS.join(":"))]
+    #[error("{tool} is not installed (not found in {})", TOOL_DIRS.join(":"))]
     NotFound {
         /// The tool's name.
         tool: String,
+    },
+    /// The command was given no deadline; it is not run (every external call has one).
+    #[error("{command} was not run: it has no deadline")]
+    NoDeadline {
+        /// The command line (secrets redacted).
+        command: String,
     },
     /// The process could not be started.
     #[error("cannot run {command}: {source}")]
@@ -56,7 +67,7 @@ pub enum CommandError {
         stderr: String,
     },
     /// The process exited non-zero or was killed by a signal.
-    #[error("{command} failed ({status}){}", stderr_suffix(stderr))]
+    #[error("{command} failed ({status}){}", stderr_suffix(said(stderr, stdout)))]
     Failed {
         /// The command line (secrets redacted).
         command: String,
@@ -71,8 +82,18 @@ pub enum CommandError {
     },
 }
 
+/// What a failed tool said: its stderr, or its stdout when stderr is empty (some tools, `zpool`
+/// among them, print refusals on stdout).
+fn said<'a>(stderr: &'a str, stdout: &'a str) -> &'a str {
+    if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    }
+}
+
 fn stderr_suffix(stderr: &str) -> String {
-    let s = crate::status::one_line(stderr);
+    let s = crate::status::one_line(&excerpt(stderr.trim()));
     if s.is_empty() {
         String::new()
     } else {
@@ -89,11 +110,43 @@ impl CommandError {
         }
     }
 
+    /// What the tool said when it failed: its stderr, or its stdout when stderr is empty
+    /// ("" for errors where it did not run to its end).
+    pub fn said(&self) -> &str {
+        match self {
+            CommandError::Failed { stderr, stdout, .. } => said(stderr, stdout),
+            CommandError::TimedOut { stderr, .. } => stderr,
+            _ => "",
+        }
+    }
+
+    /// True when the tool is not installed.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CommandError::NotFound { .. })
+    }
+
+    /// True when the command was killed at its deadline.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, CommandError::TimedOut { .. })
+    }
+
     /// Exit code of a command that exited non-zero.
     pub fn code(&self) -> Option<i32> {
         match self {
             CommandError::Failed { code, .. } => *code,
             _ => None,
+        }
+    }
+}
+
+/// A command error as an action's failure: a missing tool is `OCF_ERR_INSTALLED` (5: this node
+/// lacks it, another may not), anything else `OCF_ERR_GENERIC` (1). The reason is the error's
+/// text: command, status and what the tool said. Add context with [`OcfError::context`].
+impl From<CommandError> for OcfError {
+    fn from(e: CommandError) -> OcfError {
+        match e {
+            CommandError::NotFound { .. } => OcfError::installed(e.to_string()),
+            e => OcfError::generic(e.to_string()),
         }
     }
 }
@@ -148,6 +201,13 @@ enum Arg {
     Secret(OsString),
 }
 
+/// What to run: a tool looked up in [`TOOL_DIRS`] when it runs, or an absolute path.
+#[derive(Debug, Clone)]
+enum Program {
+    Tool(String),
+    Path(PathBuf),
+}
+
 /// The captured result of a command that ran to its end.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -166,12 +226,38 @@ impl Output {
     pub fn success(&self) -> bool {
         self.status.success()
     }
+
+    /// An output as a recorded run ended: `code` is the exit code (fakes build theirs this way).
+    pub fn recorded(code: u8, stdout: impl Into<String>, stderr: impl Into<String>) -> Output {
+        Output {
+            status: ExitStatus::from_raw(i32::from(code) << 8),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// `Ok(self)` for exit 0; otherwise the [`CommandError::Failed`] of `cmd`.
+    pub fn check(self, cmd: &Command) -> Result<Output, CommandError> {
+        if self.success() {
+            return Ok(self);
+        }
+        let (status, code) = describe(self.status);
+        Err(CommandError::Failed {
+            command: cmd.display(),
+            status,
+            code,
+            stderr: excerpt(self.stderr.trim()),
+            stdout: self.stdout,
+        })
+    }
 }
 
-/// One external command, built up and then run with a deadline.
+/// One external command: the tool, its arguments, optional standard input, and the deadline at
+/// which it is killed. Built here, run by a [`crate::runner::Runner`].
 #[derive(Debug, Clone)]
 pub struct Command {
-    program: PathBuf,
+    program: Program,
     args: Vec<Arg>,
     stdin: Option<Vec<u8>>,
     env: Vec<(OsString, OsString)>,
@@ -179,15 +265,33 @@ pub struct Command {
 }
 
 impl Command {
-    /// A command for a tool found in [`TOOL_DIRS`].
+    /// `tool` (a name looked up in [`TOOL_DIRS`] when it runs, or an absolute path), killed at
+    /// `deadline`. In an action: [`crate::Ctx::command`], which passes the action's deadline.
+    pub fn new(tool: &str, deadline: Instant) -> Command {
+        let program = if tool.contains('/') {
+            Program::Path(PathBuf::from(tool))
+        } else {
+            Program::Tool(tool.to_owned())
+        };
+        Command {
+            program,
+            args: Vec::new(),
+            stdin: None,
+            env: Vec::new(),
+            deadline: Some(deadline),
+        }
+    }
+
+    /// A command for a tool found in [`TOOL_DIRS`] now; set its [`Command::deadline`] before
+    /// running it (a command without one is refused). Prefer [`Command::new`].
     pub fn tool(tool: &str) -> Result<Command, CommandError> {
         Ok(Command::at(resolve(tool)?))
     }
 
-    /// A command for an absolute path.
+    /// A command for an absolute path; set its [`Command::deadline`] before running it.
     pub fn at(program: impl Into<PathBuf>) -> Command {
         Command {
-            program: program.into(),
+            program: Program::Path(program.into()),
             args: Vec::new(),
             stdin: None,
             env: Vec::new(),
@@ -232,15 +336,29 @@ impl Command {
         self
     }
 
-    /// Kill the command if it is still running at `deadline`.
+    /// Kill the command if it is still running at `deadline` (replaces an earlier deadline).
     pub fn deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
         self
     }
 
-    /// The command line as logs show it, secrets replaced by `***`.
+    /// The instant at which the command is killed (`None`: not set, so it will not run).
+    pub fn deadline_at(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The standard input it will be fed, if any.
+    pub fn input(&self) -> Option<&[u8]> {
+        self.stdin.as_deref()
+    }
+
+    /// The command line as logs and errors show it, secrets replaced by `***`: the tool as
+    /// given (`zpool import -N tank`), which is also what a scripted runner matches.
     pub fn display(&self) -> String {
-        let mut s = self.program.display().to_string();
+        let mut s = match &self.program {
+            Program::Tool(t) => t.clone(),
+            Program::Path(p) => p.display().to_string(),
+        };
         for a in &self.args {
             s.push(' ');
             match a {
@@ -258,29 +376,27 @@ impl Command {
         s
     }
 
-    /// Run to the end; a non-zero exit is an error carrying command, status and stderr.
+    /// Run for real to the end; a non-zero exit is an error carrying command, status and stderr.
+    /// Agents go through a [`crate::runner::Runner`] instead, so that tests can replay it.
     pub fn run(&self) -> Result<Output, CommandError> {
-        let out = self.output()?;
-        if out.success() {
-            Ok(out)
-        } else {
-            let (status, code) = describe(out.status);
-            Err(CommandError::Failed {
-                command: self.display(),
-                status,
-                code,
-                stderr: excerpt(out.stderr.trim()),
-                stdout: out.stdout,
-            })
-        }
+        self.output()?.check(self)
     }
 
-    /// Run to the end and return the output whatever the exit status; only a spawn failure or
-    /// the deadline is an error.
+    /// Run for real to the end and return the output whatever the exit status; a missing tool,
+    /// a spawn failure, a missing deadline or the deadline passing are errors.
     pub fn output(&self) -> Result<Output, CommandError> {
+        let Some(deadline) = self.deadline else {
+            return Err(CommandError::NoDeadline {
+                command: self.display(),
+            });
+        };
+        let program = match &self.program {
+            Program::Tool(t) => resolve(t)?,
+            Program::Path(p) => p.clone(),
+        };
         let shown = self.display();
         let started = Instant::now();
-        let mut cmd = std::process::Command::new(&self.program);
+        let mut cmd = std::process::Command::new(&program);
         for a in &self.args {
             match a {
                 Arg::Plain(x) | Arg::Secret(x) => cmd.arg(x),
@@ -299,7 +415,7 @@ impl Command {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        tracing::debug!("running {shown}");
+        tracing::debug!("running {} ({})", shown, program.display());
         let mut child = cmd.spawn().map_err(|source| CommandError::Spawn {
             command: shown.clone(),
             source,
@@ -316,10 +432,7 @@ impl Command {
         thread::spawn(move || {
             let _ = tx.send(child.wait());
         });
-        let waited = match self.deadline {
-            Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
-            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-        };
+        let waited = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         let status = match waited {
             Ok(Ok(status)) => status,
             Ok(Err(source)) => {
@@ -344,11 +457,8 @@ impl Command {
             }
         };
         // A daemon forked by the tool may hold the pipes open: read until the deadline at most.
-        let read_until = self
-            .deadline
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(5));
-        let stdout = collect(out_reader, read_until);
-        let stderr = collect(err_reader, read_until);
+        let stdout = collect(out_reader, deadline);
+        let stderr = collect(err_reader, deadline);
         let elapsed = started.elapsed();
         tracing::debug!(
             "{shown}: {} in {:.3} s",
@@ -416,7 +526,9 @@ mod tests {
     use super::*;
 
     fn sh(script: &str) -> Command {
-        Command::tool("sh").unwrap().arg("-c").arg(script)
+        Command::new("sh", Instant::now() + Duration::from_secs(20))
+            .arg("-c")
+            .arg(script)
     }
 
     #[test]
@@ -445,6 +557,67 @@ mod tests {
         assert!(msg.contains("exit code 3"), "{msg}");
         assert!(msg.ends_with(": pool is busy"), "{msg}");
         assert_eq!(e.code(), Some(3));
+    }
+
+    #[test]
+    fn a_command_without_a_deadline_is_not_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let c = Command::tool("touch").unwrap().arg(&marker);
+        assert!(matches!(c.run(), Err(CommandError::NoDeadline { .. })));
+        assert!(!marker.exists());
+        // the same command with a deadline runs
+        c.deadline(Instant::now() + Duration::from_secs(20))
+            .run()
+            .unwrap();
+        assert!(marker.exists());
+    }
+
+    #[test]
+    fn a_missing_tool_is_not_found_when_it_runs() {
+        let e = Command::new(
+            "no-such-tool-hasan",
+            Instant::now() + Duration::from_secs(5),
+        )
+        .run()
+        .unwrap_err();
+        assert!(e.is_not_found(), "{e}");
+        assert!(e
+            .to_string()
+            .starts_with("no-such-tool-hasan is not installed"));
+    }
+
+    #[test]
+    fn a_missing_tool_is_5_and_any_other_failure_1() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        let e = OcfError::from(Command::new("no-such-tool-hasan", soon).run().unwrap_err());
+        assert_eq!(e.status, crate::OcfStatus::ErrInstalled);
+        assert!(
+            e.reason.starts_with("no-such-tool-hasan is not installed"),
+            "{}",
+            e.reason
+        );
+        let e = OcfError::from(sh("echo no >&2; exit 2").run().unwrap_err());
+        assert_eq!(e.status, crate::OcfStatus::ErrGeneric);
+        assert!(
+            e.reason.ends_with("failed (exit code 2): no"),
+            "{}",
+            e.reason
+        );
+        let e = OcfError::from(sh("sleep 5").deadline(Instant::now()).run().unwrap_err());
+        assert_eq!(e.status, crate::OcfStatus::ErrGeneric);
+    }
+
+    #[test]
+    fn a_refusal_on_stdout_is_what_the_tool_said() {
+        let e = sh("echo 'cannot export: pool is busy'; exit 1")
+            .run()
+            .unwrap_err();
+        assert_eq!(e.said().trim(), "cannot export: pool is busy");
+        assert!(
+            e.to_string().ends_with(": cannot export: pool is busy"),
+            "{e}"
+        );
     }
 
     #[test]

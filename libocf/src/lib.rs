@@ -12,12 +12,16 @@ pub mod log;
 pub mod manpage;
 pub mod metadata;
 pub mod params;
+pub mod runner;
+pub mod scripted;
 pub mod spec;
 pub mod status;
 
 pub use agent::{dispatch, run, Ctx, Health, Outcome, ResourceAgent, Started, Stopped, PROVIDER};
 pub use budget::Budget;
-pub use command::{Command, CommandError};
+pub use command::{Command, CommandError, Output};
 pub use params::Params;
+pub use runner::{Runner, SystemRunner};
+pub use scripted::ScriptedRunner;
 pub use spec::{Action, ActionSpec, AgentSpec, ParamKind, ParamSpec};
 pub use status::{OcfError, OcfStatus};

@@ -5,8 +5,12 @@ use std::fmt::Write;
 use crate::metadata::param_longdesc;
 use crate::spec::AgentSpec;
 
-fn roff(text: &str) -> String {
-    let escaped = text.replace('\\', "\\e");
+/// Escape text for a roff man page; the one escaper of every hasan man page (OCF and fence
+/// agents). Each line is trimmed; `\` becomes `\e`, `-` becomes `\-` (a minus, so option
+/// names copy and paste), and a line starting with `.` or `'` gets `\&` so roff does not read
+/// it as a request.
+pub fn escape(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
     escaped
         .lines()
         .map(|l| {
@@ -31,13 +35,13 @@ pub fn render(spec: &AgentSpec, provider: &str) -> String {
         title.to_uppercase(),
         spec.version
     );
-    let _ = writeln!(m, ".SH NAME\n{title} \\- {}", roff(spec.shortdesc));
+    let _ = writeln!(m, ".SH NAME\n{title} \\- {}", escape(spec.shortdesc));
     let _ = writeln!(
         m,
         ".SH SYNOPSIS\n\\fBpcs resource create\\fR \\fIname\\fR \\fBocf:{provider}:{}\\fR [\\fIparameter\\fR=\\fIvalue\\fR ...]",
         spec.name
     );
-    let _ = writeln!(m, ".SH DESCRIPTION\n{}", roff(spec.longdesc.trim()));
+    let _ = writeln!(m, ".SH DESCRIPTION\n{}", escape(spec.longdesc.trim()));
     let _ = writeln!(m, ".SH PARAMETERS");
     for p in spec.parameters {
         let mut tags = vec![p.kind.content_type().to_owned()];
@@ -50,8 +54,8 @@ pub fn render(spec: &AgentSpec, provider: &str) -> String {
         if let Some(d) = p.default {
             tags.push(format!("default: {d}"));
         }
-        let _ = writeln!(m, ".TP\n\\fB{}\\fR ({})", p.name, roff(&tags.join(", ")));
-        let _ = writeln!(m, "{}", roff(&param_longdesc(p)));
+        let _ = writeln!(m, ".TP\n\\fB{}\\fR ({})", p.name, escape(&tags.join(", ")));
+        let _ = writeln!(m, "{}", escape(&param_longdesc(p)));
     }
     let _ = writeln!(m, ".SH ACTIONS");
     for a in spec.actions {
@@ -93,5 +97,12 @@ mod tests {
         assert!(m.contains("\\fBforce\\fR (boolean, default: false)"));
         assert!(m.contains("\\fBstart\\fR\ntimeout 30 s"));
         assert!(m.contains("\\&.starts with a dot"));
+    }
+
+    #[test]
+    fn escape_guards_requests_backslashes_and_dashes() {
+        assert_eq!(escape("a\\b"), "a\\eb");
+        assert_eq!(escape("--ip"), "\\-\\-ip");
+        assert_eq!(escape(" .TH x\n'br\n  ok"), "\\&.TH x\n\\&'br\nok");
     }
 }

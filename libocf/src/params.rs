@@ -1,6 +1,7 @@
 //! Typed parsing of `OCF_RESKEY_*` instance parameters against an agent's table.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::spec::{AgentSpec, ParamKind, ParamSpec};
 use crate::status::OcfError;
@@ -67,11 +68,44 @@ fn is_pacemaker_key(name: &str) -> bool {
 }
 
 /// All instance parameters of one invocation, checked against the table.
+///
+/// The getters take the table's word for everything: a parameter not in the table, asked for as
+/// another type, or asked for with the wrong presence (`str` for a parameter that has neither a
+/// default nor `required`, `opt_str` for one that has) is an error naming the bug, so that a typo
+/// fails the agent's first unit test instead of silently falling back. Defaults live only in the
+/// table: `str`/`int`/`flag` return them when the parameter is unset.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
+    agent: &'static str,
+    table: &'static [ParamSpec],
     values: BTreeMap<&'static str, Value>,
     explicit: Vec<&'static str>,
     ignored: Vec<String>,
+}
+
+/// The type a getter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Text,
+    Int,
+    Bool,
+}
+
+impl Want {
+    fn matches(self, kind: ParamKind) -> bool {
+        match self {
+            Want::Text => matches!(kind, ParamKind::String | ParamKind::Select(_)),
+            Want::Int => matches!(kind, ParamKind::Integer { .. }),
+            Want::Bool => matches!(kind, ParamKind::Boolean),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Want::Text => "text",
+            Want::Int => "integer",
+            Want::Bool => "boolean",
+        }
+    }
 }
 
 impl Params {
@@ -91,7 +125,11 @@ impl Params {
                 }
             }
         }
-        let mut params = Params::default();
+        let mut params = Params {
+            agent: spec.name,
+            table: spec.parameters,
+            ..Params::default()
+        };
         for p in spec.parameters {
             let given = raw.remove(p.name).filter(|v| !v.is_empty());
             let text = match (&given, p.default) {
@@ -121,36 +159,123 @@ impl Params {
         &self.ignored
     }
 
-    /// True if the user set the parameter (as opposed to its default applying).
-    pub fn is_set(&self, name: &str) -> bool {
-        self.explicit.contains(&name)
+    fn bug(&self, what: String) -> OcfError {
+        OcfError::generic(format!("bug in agent {}: {what}", self.agent))
     }
 
-    /// A text or select parameter, if set or defaulted.
-    pub fn str(&self, name: &str) -> Option<&str> {
+    /// The table's entry for `name`, checked to be of the wanted type and presence.
+    fn entry(&self, name: &str, want: Want, optional: bool) -> Result<&ParamSpec, OcfError> {
+        let Some(p) = self.table.iter().find(|p| p.name == name) else {
+            return Err(self.bug(format!("parameter {name:?} is not in its table")));
+        };
+        if !want.matches(p.kind) {
+            return Err(self.bug(format!(
+                "parameter {name} is read as {} but its table type is {:?}",
+                want.name(),
+                p.kind
+            )));
+        }
+        let always_there = p.required || p.default.is_some();
+        match (optional, always_there) {
+            (false, false) => Err(self.bug(format!(
+                "parameter {name} has no default and is not required: read it with an opt_ getter"
+            ))),
+            (true, true) => Err(self.bug(format!(
+                "parameter {name} always has a value (required or defaulted in the table): read \
+                 it without opt_"
+            ))),
+            _ => Ok(p),
+        }
+    }
+
+    /// True if the user set the parameter (as opposed to its default applying).
+    pub fn is_set(&self, name: &str) -> Result<bool, OcfError> {
+        if self.table.iter().any(|p| p.name == name) {
+            Ok(self.explicit.contains(&name))
+        } else {
+            Err(self.bug(format!("parameter {name:?} is not in its table")))
+        }
+    }
+
+    fn text_value(&self, name: &str) -> Option<&str> {
         match self.values.get(name) {
             Some(Value::Str(s)) => Some(s),
             _ => None,
         }
     }
 
-    /// A text parameter that must be there (required in the table): error 6 otherwise.
-    pub fn required_str(&self, name: &str) -> Result<&str, OcfError> {
-        self.str(name)
-            .ok_or_else(|| OcfError::configured(format!("required parameter {name} is not set")))
-    }
-
-    /// An integer parameter, if set or defaulted.
-    pub fn int(&self, name: &str) -> Option<i64> {
+    fn int_value(&self, name: &str) -> Option<i64> {
         match self.values.get(name) {
             Some(Value::Int(n)) => Some(*n),
             _ => None,
         }
     }
 
-    /// A boolean parameter; false when neither set nor defaulted.
-    pub fn flag(&self, name: &str) -> bool {
-        matches!(self.values.get(name), Some(Value::Bool(true)))
+    /// A text or select parameter that is required or has a default: its value or the default.
+    pub fn str(&self, name: &str) -> Result<&str, OcfError> {
+        let p = self.entry(name, Want::Text, false)?;
+        self.text_value(name).ok_or_else(|| {
+            OcfError::configured(format!("required parameter {} is not set", p.name))
+        })
+    }
+
+    /// A text or select parameter without a default: `None` when unset.
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, OcfError> {
+        self.entry(name, Want::Text, true)?;
+        Ok(self.text_value(name))
+    }
+
+    /// An integer parameter that is required or has a default: its value or the default.
+    pub fn int(&self, name: &str) -> Result<i64, OcfError> {
+        let p = self.entry(name, Want::Int, false)?;
+        self.int_value(name).ok_or_else(|| {
+            OcfError::configured(format!("required parameter {} is not set", p.name))
+        })
+    }
+
+    /// An integer parameter without a default: `None` when unset.
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, OcfError> {
+        self.entry(name, Want::Int, true)?;
+        Ok(self.int_value(name))
+    }
+
+    /// An integer parameter that is required or has a default and whose table range starts at 0
+    /// or above, as an unsigned number.
+    pub fn uint(&self, name: &str) -> Result<u64, OcfError> {
+        let n = self.int(name)?;
+        u64::try_from(n).map_err(|_| self.bug(format!("parameter {name} allows negative values")))
+    }
+
+    /// An optional integer parameter whose table range starts at 0 or above, unsigned.
+    pub fn opt_uint(&self, name: &str) -> Result<Option<u64>, OcfError> {
+        self.opt_int(name)?
+            .map(|n| {
+                u64::try_from(n)
+                    .map_err(|_| self.bug(format!("parameter {name} allows negative values")))
+            })
+            .transpose()
+    }
+
+    /// An integer parameter counted in seconds (required or defaulted, range from 0 up).
+    pub fn secs(&self, name: &str) -> Result<Duration, OcfError> {
+        self.uint(name).map(Duration::from_secs)
+    }
+
+    /// An integer parameter counted in milliseconds (required or defaulted, range from 0 up).
+    pub fn millis(&self, name: &str) -> Result<Duration, OcfError> {
+        self.uint(name).map(Duration::from_millis)
+    }
+
+    /// A boolean parameter that is required or has a default: its value or the default.
+    pub fn flag(&self, name: &str) -> Result<bool, OcfError> {
+        let p = self.entry(name, Want::Bool, false)?;
+        match self.values.get(name) {
+            Some(Value::Bool(b)) => Ok(*b),
+            _ => Err(OcfError::configured(format!(
+                "required parameter {} is not set",
+                p.name
+            ))),
+        }
     }
 }
 
@@ -185,12 +310,39 @@ mod tests {
     #[test]
     fn defaults_apply_and_types_parse() {
         let p = Params::parse(&SPEC, env(&[("ip", "10.0.0.1"), ("force", "YES")])).unwrap();
-        assert_eq!(p.str("ip"), Some("10.0.0.1"));
-        assert_eq!(p.int("count"), Some(5));
-        assert!(p.flag("force"));
-        assert_eq!(p.str("mode"), Some("safe"));
-        assert_eq!(p.str("label"), None);
-        assert!(p.is_set("ip") && !p.is_set("count"));
+        assert_eq!(p.str("ip"), Ok("10.0.0.1"));
+        assert_eq!(p.int("count"), Ok(5));
+        assert_eq!(p.uint("count"), Ok(5));
+        assert_eq!(p.secs("count"), Ok(Duration::from_secs(5)));
+        assert_eq!(p.flag("force"), Ok(true));
+        assert_eq!(p.str("mode"), Ok("safe"));
+        assert_eq!(p.opt_str("label"), Ok(None));
+        assert_eq!(p.is_set("ip"), Ok(true));
+        assert_eq!(p.is_set("count"), Ok(false));
+        let p = Params::parse(&SPEC, env(&[("ip", "x"), ("label", "l"), ("count", "7")])).unwrap();
+        assert_eq!(p.opt_str("label"), Ok(Some("l")));
+        assert_eq!(p.int("count"), Ok(7));
+    }
+
+    #[test]
+    fn a_getter_that_does_not_match_the_table_is_a_bug_not_a_fallback() {
+        let p = Params::parse(&SPEC, env(&[("ip", "10.0.0.1"), ("count", "7")])).unwrap();
+        for e in [
+            p.int("cuont").unwrap_err(),     // typo
+            p.str("count").unwrap_err(),     // wrong type
+            p.flag("mode").unwrap_err(),     // wrong type
+            p.str("label").unwrap_err(),     // no default: needs opt_str
+            p.opt_int("count").unwrap_err(), // has a default: opt_ would hide it
+            p.is_set("lable").unwrap_err(),  // typo
+        ] {
+            assert_eq!(e.status, crate::OcfStatus::ErrGeneric, "{e}");
+            assert!(e.reason.starts_with("bug in agent t: parameter "), "{e}");
+        }
+        assert!(p
+            .int("cuont")
+            .unwrap_err()
+            .reason
+            .contains("\"cuont\" is not in its table"));
     }
 
     #[test]

@@ -176,9 +176,9 @@ impl VipConfig {
     pub fn from_params(p: &Params) -> Result<VipConfig, OcfError> {
         let bad =
             |name: &str, why: String| OcfError::configured(format!("parameter {name}: {why}"));
-        let ip = parse_ip(p.required_str("ip")?).map_err(|e| bad("ip", e))?;
+        let ip = parse_ip(p.str("ip")?).map_err(|e| bad("ip", e))?;
         let family = Family::of(ip);
-        let prefix = match p.int("cidr_netmask") {
+        let prefix = match p.opt_int("cidr_netmask")? {
             None => family.max_prefix(),
             Some(n) => match u8::try_from(n) {
                 Ok(n) if (1..=family.max_prefix()).contains(&n) => n,
@@ -194,20 +194,15 @@ impl VipConfig {
                 }
             },
         };
-        let nic = IfName::parse(p.required_str("nic")?).map_err(|e| bad("nic", e))?;
-        let label = match p.str("label") {
+        let nic = IfName::parse(p.str("nic")?).map_err(|e| bad("nic", e))?;
+        let label = match p.opt_str("label")? {
             Some(l) => Some(parse_label(l, &nic, ip).map_err(|e| bad("label", e))?),
             None => None,
         };
-        // The table bounds both integers; the fallbacks only apply if it ever stops defaulting.
-        let arp_count = p
-            .int("arp_count")
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(5);
-        let arp_interval = p
-            .int("arp_interval")
-            .and_then(|n| u64::try_from(n).ok())
-            .map_or(Duration::from_millis(200), Duration::from_millis);
+        // The table bounds arp_count to 0..30 and gives the default.
+        let arp_count = u32::try_from(p.uint("arp_count")?)
+            .map_err(|_| bad("arp_count", "out of range".into()))?;
+        let arp_interval = p.millis("arp_interval")?;
         Ok(VipConfig {
             ip,
             prefix,

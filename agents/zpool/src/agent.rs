@@ -1,22 +1,24 @@
 //! The `ResourceAgent` implementation: wires the table, the configuration and the OS access
 //! (real or recorded) to start, stop and monitor.
 
-use libocf::{AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Started, Stopped};
+use libocf::{
+    AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started, Stopped, SystemRunner,
+};
 
-use crate::config::{Config, SPEC};
+use crate::config::Config;
 use crate::datasets;
 use crate::health;
+use crate::spec::SPEC;
 use crate::sysfs::{self, Fs};
-use crate::tools::{args, RealZfs, Tool, ToolError, Zfs};
 
 /// ocf:hasan:zpool.
 pub struct Zpool {
     /// Checked parameters.
-    pub cfg: Config,
+    pub(crate) cfg: Config,
     /// /proc, /sys, /etc.
-    pub fs: Fs,
-    /// zpool, zfs, zdb, blkid, modprobe.
-    pub zfs: Box<dyn Zfs>,
+    pub(crate) fs: Fs,
+    /// Runs zpool, zfs, zdb, blkid, modprobe.
+    pub(crate) tools: Box<dyn Runner>,
 }
 
 impl std::fmt::Debug for Zpool {
@@ -25,13 +27,6 @@ impl std::fmt::Debug for Zpool {
             .field("cfg", &self.cfg)
             .field("fs", &self.fs)
             .finish()
-    }
-}
-
-fn monitor_tool_error(what: &str, e: ToolError) -> OcfError {
-    match e {
-        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed")),
-        e => OcfError::generic(format!("{what}: {e}")),
     }
 }
 
@@ -46,21 +41,17 @@ impl Zpool {
         let mut found = health::from_state(pool, &state)?;
         if ctx.check_level() >= 10 && found == Health::Running {
             let out = self
-                .zfs
-                .run(
-                    Tool::Zpool,
-                    &args(&["status", "-p", pool]),
-                    ctx.budget.deadline(),
-                )
-                .map_err(|e| monitor_tool_error("zpool status", e))?;
+                .tools
+                .stdout(&ctx.command("zpool").args(["status", "-p", pool]))
+                .map_err(|e| OcfError::from(e).context("zpool status"))?;
             let counts = health::parse_status(&out);
             if !counts.clean() {
                 found = Health::Degraded(counts.describe(pool));
             }
         }
         if ctx.check_level() >= 20 {
-            let ds = datasets::list(self.zfs.as_ref(), pool, ctx.budget.deadline())
-                .map_err(|e| monitor_tool_error("zfs list", e))?;
+            let ds = datasets::list(self.tools.as_ref(), pool, ctx.budget.deadline())
+                .map_err(|e| OcfError::from(e).context("zfs list"))?;
             let missing = datasets::unmounted(&ds);
             if !missing.is_empty() {
                 return Err(OcfError::generic(format!(
@@ -84,7 +75,7 @@ impl ResourceAgent for Zpool {
         Ok(Zpool {
             cfg: Config::from_params(params)?,
             fs: Fs::default(),
-            zfs: Box::new(RealZfs),
+            tools: Box::new(SystemRunner),
         })
     }
 
@@ -97,8 +88,7 @@ impl ResourceAgent for Zpool {
                 "this node's hostid is 0 (run zgenhostid)",
             ));
         }
-        libocf::command::resolve("zpool")
-            .map_err(|_| OcfError::installed("zpool is not installed"))?;
+        libocf::command::resolve("zpool")?;
         Ok(())
     }
 

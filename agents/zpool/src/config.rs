@@ -1,143 +1,12 @@
-//! The agent's table (parameters and actions, the single source of truth) and the checked
-//! configuration built from it without looking at the local system.
+//! The checked configuration, built from the parameters of the table in `spec.rs` without looking
+//! at the local system.
 
 use std::time::Duration;
 
-use libocf::{Action, ActionSpec, AgentSpec, OcfError, ParamSpec, Params};
+use libocf::{OcfError, Params};
 
 use crate::importargs::ImportArgs;
 use crate::mmp::Tuning;
-
-/// ocf:hasan:zpool's table.
-pub const SPEC: AgentSpec = AgentSpec {
-    name: "zpool",
-    version: "1.0",
-    shortdesc: "ZFS pool import/export with multihost protection",
-    longdesc: "Imports a ZFS pool on start and exports it on stop, for an active/passive cluster \
-whose nodes share the pool's disks. Unlike heartbeat/ZFS it never imports with -f blindly: the \
-pool must have multihost=on (the multihost activity check is what makes a forced import after a \
-crash safe), the node must have a hostid, and -f is added only when ZFS says the pool was last \
-used by another host that multihost then shows to be gone. It loads encryption keys from file \
-key locations, mounts the datasets, waits for zvol device nodes, reports (and optionally ends) \
-the processes, NFS exports and LIO backstores that keep a pool busy at stop, and fails stop \
-quickly on a SUSPENDED pool so that the node is fenced instead of hanging. Parameters pool, \
-importargs and importforce are those of heartbeat/ZFS, so a resource can switch agents unchanged.",
-    parameters: PARAMS,
-    actions: &[
-        ActionSpec::new(Action::Start, 120),
-        ActionSpec::new(Action::Stop, 120),
-        ActionSpec::monitor(60, 10, 0),
-        ActionSpec::new(Action::ValidateAll, 30),
-        ActionSpec::new(Action::MetaData, 5),
-    ],
-};
-
-const PARAMS: &[ParamSpec] = &[
-    ParamSpec::string("pool", "Name of the ZFS pool")
-        .required()
-        .unique()
-        .long("The name of the pool to import and export (a pool, not a dataset: no '/')."),
-    ParamSpec::string("importargs", "Extra zpool import arguments").long(
-        "Extra arguments for zpool import, split with shell quoting rules but never run by a \
-shell, e.g. \"-d /dev/disk/by-path -d /dev/disk/by-partlabel\". Accepted: -d DIR, -c CACHEFILE, \
--R ROOT, -o PROP=VALUE, -m, -s, -N (ignored: datasets are mounted by the agent), -f (ignored: \
-see importforce). Refused, because they defeat the import policy: -F -X -T -n (rewind), -D, -a, \
--l (keys are the agent's), -t, --rewind-to-checkpoint, -o cachefile=… and -o multihost=….",
-    ),
-    ParamSpec::boolean("importforce", "Allow -f after a crash of the other host")
-        .default("true")
-        .long(
-            "Kept for heartbeat/ZFS compatibility, but it can never override multihost. When true \
-(the default) and ZFS refuses a plain import because another host used the pool last and did not \
-export it, the agent retries once with -f, which multihost's activity check refuses if that host \
-is still writing. With a pool without multihost it permits -f only together with \
-allow_no_multihost=true. When false, -f is never used: after a crash of the other node the \
-import fails until an operator acts.",
-        ),
-    ParamSpec::boolean(
-        "single_activity_check",
-        "After a crash, force at once (one activity check)",
-    )
-    .default("false")
-    .long(
-        "After a crash of the other node, the plain import first spends a whole multihost \
-activity check only to learn that the pool was left imported, then -f spends a second one (about \
-2 × 25 s with the default module parameters). When true (and importforce=true), start first reads \
-the pool's labels with zdb: if they show it left imported by another hostid with multihost=on, it \
-imports with -f directly, whose activity check still refuses the pool if that host is alive. \
-One check instead of two; a pool that was exported, or has multihost=off, takes the normal path.",
-    ),
-    ParamSpec::boolean("allow_no_multihost", "Accept a pool with multihost=off")
-        .default("false")
-        .long(
-            "By default start refuses a pool whose multihost property is off (and exports it \
-again): without multihost nothing stops two nodes importing the pool at once, which corrupts it. \
-Set true only if fencing alone is trusted to prevent that; a loud warning is logged on every \
-start.",
-        ),
-    ParamSpec::boolean("load_keys", "Load encryption keys at start")
-        .default("true")
-        .long(
-            "Load the keys of encrypted datasets whose keylocation is a file:// or https:// URL \
-before mounting. A keylocation=prompt dataset fails start (nobody can type a passphrase). When \
-false, locked datasets stay locked and unmounted.",
-        ),
-    ParamSpec::integer(
-        "zvol_wait",
-        0,
-        3600,
-        "Seconds to wait for zvol device nodes",
-    )
-    .default("30")
-    .long(
-        "After import, wait up to this many seconds until /dev/zvol/<pool>/… exists for every \
-volume (udev creates them asynchronously); start fails if one is still missing. 0 disables.",
-    ),
-    ParamSpec::integer("export_timeout", 1, 3600, "Seconds a plain export may take")
-        .default("30")
-        .long(
-            "Stop gives a plain zpool export this long (within the stop timeout). If it fails \
-because the pool is busy or does not finish, the holders are listed in the log and the exit \
-reason and, with kill_holders=true, ended before zpool export -f.",
-        ),
-    ParamSpec::boolean("kill_holders", "Let stop end processes holding the pool")
-        .default("false")
-        .long(
-            "When true, processes whose working directory, open files or mapped files are on the \
-pool's file systems or zvols get SIGTERM, then SIGKILL, and the pool is exported with -f. NFS \
-exports and LIO backstores are reported but not removed: their own resources must stop first.",
-        ),
-    ParamSpec::integer(
-        "multihost_interval",
-        100,
-        60000,
-        "zfs_multihost_interval to apply (ms)",
-    )
-    .long(
-        "When set, start writes this value to /sys/module/zfs/parameters/zfs_multihost_interval \
-and monitor reports degraded if it drifts. Set it identically on every node (it is a resource \
-parameter, so it is). A shorter interval shortens the activity check an import waits after a \
-crash, at the cost of more MMP writes and a quicker suspension of the pool on a slow disk.",
-    ),
-    ParamSpec::integer(
-        "multihost_import_intervals",
-        1,
-        1000,
-        "zfs_multihost_import_intervals to apply",
-    )
-    .long("When set, applied and watched like multihost_interval."),
-    ParamSpec::integer(
-        "multihost_fail_intervals",
-        0,
-        1000,
-        "zfs_multihost_fail_intervals to apply",
-    )
-    .long(
-        "When set, applied and watched like multihost_interval. The activity check after a \
-crash lasts about 2 × fail_intervals × interval (or import_intervals × interval when larger), \
-plus up to 25 %.",
-    ),
-];
 
 /// The checked parameters.
 #[derive(Debug, Clone)]
@@ -196,39 +65,27 @@ pub fn check_pool_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn secs(p: &Params, name: &str, default: u64) -> Duration {
-    Duration::from_secs(
-        p.int(name)
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(default),
-    )
-}
-
-fn opt(p: &Params, name: &str) -> Option<u64> {
-    p.int(name).and_then(|n| u64::try_from(n).ok())
-}
-
 impl Config {
     /// Build from parameters; every problem is OCF_ERR_CONFIGURED with the parameter's name.
     pub fn from_params(p: &Params) -> Result<Config, OcfError> {
-        let pool = p.required_str("pool")?.to_owned();
+        let pool = p.str("pool")?.to_owned();
         check_pool_name(&pool).map_err(|e| OcfError::configured(format!("parameter pool: {e}")))?;
-        let importargs = ImportArgs::parse(p.str("importargs").unwrap_or_default())
+        let importargs = ImportArgs::parse(p.opt_str("importargs")?.unwrap_or_default())
             .map_err(|e| OcfError::configured(format!("parameter importargs: {e}")))?;
         Ok(Config {
             pool,
-            importforce: p.flag("importforce") || importargs.force_requested,
+            importforce: p.flag("importforce")? || importargs.force_requested,
             importargs,
-            allow_no_multihost: p.flag("allow_no_multihost"),
-            single_activity_check: p.flag("single_activity_check"),
-            load_keys: p.flag("load_keys"),
-            zvol_wait: secs(p, "zvol_wait", 30),
-            export_timeout: secs(p, "export_timeout", 30),
-            kill_holders: p.flag("kill_holders"),
+            allow_no_multihost: p.flag("allow_no_multihost")?,
+            single_activity_check: p.flag("single_activity_check")?,
+            load_keys: p.flag("load_keys")?,
+            zvol_wait: p.secs("zvol_wait")?,
+            export_timeout: p.secs("export_timeout")?,
+            kill_holders: p.flag("kill_holders")?,
             tuning: Tuning {
-                interval_ms: opt(p, "multihost_interval"),
-                import_intervals: opt(p, "multihost_import_intervals"),
-                fail_intervals: opt(p, "multihost_fail_intervals"),
+                interval_ms: p.opt_uint("multihost_interval")?,
+                import_intervals: p.opt_uint("multihost_import_intervals")?,
+                fail_intervals: p.opt_uint("multihost_fail_intervals")?,
             },
         })
     }
@@ -237,17 +94,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::SPEC;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Config, OcfError> {
         let vars = pairs
             .iter()
             .map(|(k, v)| (format!("OCF_RESKEY_{k}"), (*v).to_owned()));
         Config::from_params(&Params::parse(&SPEC, vars)?)
-    }
-
-    #[test]
-    fn table_is_consistent() {
-        assert!(SPEC.problems().is_empty(), "{:?}", SPEC.problems());
     }
 
     #[test]

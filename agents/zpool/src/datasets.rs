@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::tools::{Tool, ToolError, Zfs};
+use libocf::{Command, CommandError, Runner};
 
 /// The columns asked of `zfs list`, in order.
 pub const COLUMNS: &str =
@@ -73,22 +73,22 @@ pub fn parse(out: &str) -> Vec<Dataset> {
 }
 
 /// List the pool's file systems and volumes.
-pub fn list(zfs: &dyn Zfs, pool: &str, deadline: Instant) -> Result<Vec<Dataset>, ToolError> {
-    let out = zfs.run(
-        Tool::Zfs,
-        &crate::tools::args(&[
-            "list",
-            "-H",
-            "-p",
-            "-t",
-            "filesystem,volume",
-            "-o",
-            COLUMNS,
-            "-r",
-            pool,
-        ]),
-        deadline,
-    )?;
+pub fn list(
+    tools: &dyn Runner,
+    pool: &str,
+    deadline: Instant,
+) -> Result<Vec<Dataset>, CommandError> {
+    let out = tools.stdout(&Command::new("zfs", deadline).args([
+        "list",
+        "-H",
+        "-p",
+        "-t",
+        "filesystem,volume",
+        "-o",
+        COLUMNS,
+        "-r",
+        pool,
+    ]))?;
     Ok(parse(&out))
 }
 

@@ -1,12 +1,11 @@
 //! The import policy: never `-f` first; read ZFS's refusal; force only when the pool was merely
 //! left imported by a host that is gone AND multihost's activity check protects the force.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use libocf::{Budget, OcfError};
+use libocf::{Budget, Command, CommandError, OcfError, Runner};
 
 use crate::importargs::ImportArgs;
-use crate::tools::{Tool, ToolError, Zfs};
 
 /// What ZFS's refusal to import means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,42 +78,37 @@ pub struct Policy<'a> {
 }
 
 impl Policy<'_> {
-    fn command(&self, force: bool) -> Vec<String> {
-        let mut a = vec![
-            "import".to_owned(),
-            "-N".into(),
-            "-o".into(),
-            "cachefile=none".into(),
-        ];
-        if force {
-            a.push("-f".into());
-        }
-        a.extend(self.args.args().iter().cloned());
-        a.push(self.pool.to_owned());
-        a
+    fn command(&self, force: bool, deadline: Instant) -> Command {
+        Command::new("zpool", deadline)
+            .args(["import", "-N", "-o", "cachefile=none"])
+            .args(force.then_some("-f"))
+            .args(self.args.args())
+            .arg(self.pool)
     }
 }
 
-fn zfs_says(e: &ToolError) -> String {
+fn zfs_says(e: &CommandError) -> String {
     match e {
-        ToolError::Failed { stderr, .. } => {
-            format!("ZFS says: {}", libocf::status::one_line(stderr))
+        CommandError::Failed { .. } => {
+            format!("ZFS says: {}", libocf::status::one_line(e.said()))
         }
         other => other.to_string(),
     }
 }
 
-fn tool_failure(e: ToolError, pool: &str) -> OcfError {
+fn tool_failure(e: CommandError, pool: &str) -> OcfError {
     match e {
-        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed on this node")),
-        e @ ToolError::TimedOut { .. } => {
-            OcfError::generic(format!("import of pool {pool} did not finish in time: {e}"))
+        e @ CommandError::Failed { .. } => {
+            OcfError::generic(format!("cannot import pool {pool}: {}", zfs_says(&e)))
         }
-        e => OcfError::generic(format!("cannot import pool {pool}: {}", zfs_says(&e))),
+        e @ CommandError::TimedOut { .. } => {
+            OcfError::from(e).context(format!("import of pool {pool} did not finish in time"))
+        }
+        e => OcfError::from(e).context(format!("cannot import pool {pool}")),
     }
 }
 
-fn refuse_active(pool: &str, e: &ToolError) -> OcfError {
+fn refuse_active(pool: &str, e: &CommandError) -> OcfError {
     OcfError::generic(format!(
         "pool {pool} is in use on another host (multihost activity seen); refusing to import \
          and never forcing over it; the pool was not touched. {}",
@@ -123,27 +117,27 @@ fn refuse_active(pool: &str, e: &ToolError) -> OcfError {
 }
 
 /// Import the pool following the policy. Only `zpool import` is run; `-f` at most once.
-pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+pub fn import(tools: &dyn Runner, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
     let pool = p.pool;
     if p.single_check && p.force {
-        let facts = disk_facts(zfs, budget, pool);
+        let facts = disk_facts(tools, budget, pool);
         if let (Some(true), Some(other)) = (facts.multihost, facts.left_imported_by) {
             if other != u64::from(p.hostid) {
                 tracing::info!(
                     "the labels of pool {pool} show it left imported by hostid {other:08x} with \
                      multihost=on (single_activity_check=true): skipping the plain import"
                 );
-                return forced(zfs, budget, p);
+                return forced(tools, budget, p);
             }
         }
     }
-    let first = zfs.run(Tool::Zpool, &p.command(false), budget.deadline());
+    let first = tools.run(&p.command(false, budget.deadline()));
     let err = match first {
         Ok(_) => return Ok(Imported::Plain),
-        Err(e @ ToolError::Failed { .. }) => e,
+        Err(e @ CommandError::Failed { .. }) => e,
         Err(e) => return Err(tool_failure(e, pool)),
     };
-    match classify(err.stderr()) {
+    match classify(err.said()) {
         Refusal::ActiveElsewhere => Err(refuse_active(pool, &err)),
         Refusal::NoHostid => Err(OcfError::installed(format!(
             "pool {pool} has multihost=on and this node has no hostid (run zgenhostid); {}",
@@ -158,15 +152,15 @@ pub fn import(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, Oc
             zfs_says(&err)
         ))),
         Refusal::Other => Err(tool_failure(err, pool)),
-        Refusal::LastUsedElsewhere => force_import(zfs, budget, p, &err),
+        Refusal::LastUsedElsewhere => force_import(tools, budget, p, &err),
     }
 }
 
 fn force_import(
-    zfs: &dyn Zfs,
+    tools: &dyn Runner,
     budget: &Budget,
     p: &Policy,
-    refusal: &ToolError,
+    refusal: &CommandError,
 ) -> Result<Imported, OcfError> {
     let pool = p.pool;
     if !p.force {
@@ -176,7 +170,7 @@ fn force_import(
             zfs_says(refusal)
         )));
     }
-    match disk_facts(zfs, budget, pool).multihost {
+    match disk_facts(tools, budget, pool).multihost {
         Some(true) => {}
         _ if p.allow_no_multihost => tracing::warn!(
             "forcing the import of pool {pool} without multihost protection \
@@ -197,11 +191,11 @@ fn force_import(
             )))
         }
     }
-    forced(zfs, budget, p)
+    forced(tools, budget, p)
 }
 
 /// `zpool import -f`, whose multihost activity check refuses a pool another host still writes.
-fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
+fn forced(tools: &dyn Runner, budget: &Budget, p: &Policy) -> Result<Imported, OcfError> {
     let pool = p.pool;
     budget.ensure(p.mmp_wait, "the forced import's multihost activity check")?;
     tracing::info!(
@@ -209,9 +203,9 @@ fn forced(zfs: &dyn Zfs, budget: &Budget, p: &Policy) -> Result<Imported, OcfErr
          check (up to {:.0} s) refuses it if that host is still alive",
         p.mmp_wait.as_secs_f64()
     );
-    match zfs.run(Tool::Zpool, &p.command(true), budget.deadline()) {
+    match tools.run(&p.command(true, budget.deadline())) {
         Ok(_) => Ok(Imported::Forced),
-        Err(e @ ToolError::Failed { .. }) if classify(e.stderr()) == Refusal::ActiveElsewhere => {
+        Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
         Err(e) => Err(tool_failure(e, pool)),
@@ -228,12 +222,14 @@ pub struct DiskFacts {
 }
 
 /// `blkid` finds the pool's member devices, `zdb -l -u` prints their labels and uberblocks.
-pub fn disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
-    let Ok(devices) = zfs.run(
-        Tool::Blkid,
-        &crate::tools::args(&["-o", "device", "-t", &format!("LABEL={pool}")]),
-        budget.sub_deadline(Duration::from_secs(10)),
-    ) else {
+pub fn disk_facts(tools: &dyn Runner, budget: &Budget, pool: &str) -> DiskFacts {
+    let blkid = Command::new("blkid", budget.sub_deadline(Duration::from_secs(10))).args([
+        "-o",
+        "device",
+        "-t",
+        &format!("LABEL={pool}"),
+    ]);
+    let Ok(devices) = tools.stdout(&blkid) else {
         return DiskFacts::default();
     };
     let mut facts = DiskFacts::default();
@@ -242,13 +238,9 @@ pub fn disk_facts(zfs: &dyn Zfs, budget: &Budget, pool: &str) -> DiskFacts {
         .map(str::trim)
         .filter(|d| d.starts_with('/'))
     {
-        let out = zfs
-            .run(
-                Tool::Zdb,
-                &crate::tools::args(&["-l", "-u", dev]),
-                budget.sub_deadline(Duration::from_secs(20)),
-            )
-            .ok();
+        let zdb = Command::new("zdb", budget.sub_deadline(Duration::from_secs(20)))
+            .args(["-l", "-u", dev]);
+        let out = tools.stdout(&zdb).ok();
         let Some(out) = out else { continue };
         if facts.left_imported_by.is_none() {
             facts.left_imported_by = label_left_imported_by(&out);
@@ -303,7 +295,7 @@ pub fn uberblocks_multihost(zdb: &str) -> Option<bool> {
 mod tests {
     use super::*;
     use crate::tests::fixture;
-    use crate::tools::fake::Script;
+    use libocf::ScriptedRunner;
 
     const IMPORT: &str = "zpool import -N -o cachefile=none tank";
     const FORCE: &str = "zpool import -N -o cachefile=none -f tank";
@@ -344,7 +336,7 @@ mod tests {
     #[test]
     fn a_clean_import_never_forces() {
         let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
-        let z = Script::new().ok(
+        let z = ScriptedRunner::new().ok(
             "zpool import -N -o cachefile=none -d /dev/disk/by-path tank",
             "",
         );
@@ -355,7 +347,7 @@ mod tests {
     #[test]
     fn active_on_another_host_is_refused_without_force() {
         let args = ImportArgs::default();
-        let z = Script::new().fail(IMPORT, &fixture("import-active-elsewhere.txt"));
+        let z = ScriptedRunner::new().fail(IMPORT, &fixture("import-active-elsewhere.txt"));
         let e = import(&z, &budget(), &policy(&args)).unwrap_err();
         assert_eq!(e.status, libocf::OcfStatus::ErrGeneric);
         assert!(e.reason.contains("in use on another host"), "{}", e.reason);
@@ -366,7 +358,7 @@ mod tests {
     #[test]
     fn last_used_elsewhere_with_multihost_is_forced_once() {
         let args = ImportArgs::default();
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
             .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"))
@@ -378,7 +370,7 @@ mod tests {
     #[test]
     fn force_is_refused_when_mmp_then_says_active() {
         let args = ImportArgs::default();
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
             .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"))
@@ -391,7 +383,7 @@ mod tests {
     fn no_multihost_is_never_forced_unless_allowed() {
         let args = ImportArgs::default();
         let script = || {
-            Script::new()
+            ScriptedRunner::new()
                 .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
                 .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
                 .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-off.txt"))
@@ -410,7 +402,7 @@ mod tests {
         // importforce=false never forces, whatever the pool says
         let mut p = policy(&args);
         p.force = false;
-        let z = Script::new().fail(IMPORT, &fixture("import-last-used-elsewhere.txt"));
+        let z = ScriptedRunner::new().fail(IMPORT, &fixture("import-last-used-elsewhere.txt"));
         let e = import(&z, &budget(), &p).unwrap_err();
         assert!(e.reason.contains("importforce=false"), "{}", e.reason);
     }
@@ -418,7 +410,7 @@ mod tests {
     #[test]
     fn unknown_multihost_is_not_forced() {
         let args = ImportArgs::default();
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .fail("blkid -o device -t LABEL=tank", "");
         let e = import(&z, &budget(), &policy(&args)).unwrap_err();
@@ -430,7 +422,7 @@ mod tests {
         let args = ImportArgs::default();
         let mut p = policy(&args);
         p.mmp_wait = Duration::from_secs(600);
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
             .ok("zdb -l -u /dev/vdb1", &fixture("zdb-lu-multihost-on.txt"));
@@ -460,21 +452,21 @@ mod tests {
         let args = ImportArgs::default();
         let mut p = policy(&args);
         p.single_check = true;
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
             .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
             .ok(FORCE, "");
         assert_eq!(import(&z, &budget(), &p), Ok(Imported::Forced));
         assert!(z.done());
         // an exported pool: the plain import as always
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
             .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-multihost-on.txt"))
             .ok(IMPORT, "");
         assert_eq!(import(&z, &budget(), &p), Ok(Imported::Plain));
         // left imported by this very host (a reboot): the plain import as always
         p.hostid = 0x0a77_000b;
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .ok("blkid -o device -t LABEL=tank", "/dev/vdc1\n")
             .ok("zdb -l -u /dev/vdc1", &fixture("zdb-lu-left-imported.txt"))
             .ok(IMPORT, "");
@@ -482,7 +474,7 @@ mod tests {
         // a pool without multihost is never forced this way
         p.hostid = 0x0a77_000c;
         let off = fixture("zdb-lu-multihost-off.txt").replace("state: 1", "state: 0");
-        let z = Script::new()
+        let z = ScriptedRunner::new()
             .ok("blkid -o device -t LABEL=tank", "/dev/vdb1\n")
             .ok("zdb -l -u /dev/vdb1", &off)
             .ok(IMPORT, "");
@@ -492,7 +484,7 @@ mod tests {
     #[test]
     fn not_found_says_so() {
         let args = ImportArgs::default();
-        let z = Script::new().fail(IMPORT, &fixture("import-not-found.txt"));
+        let z = ScriptedRunner::new().fail(IMPORT, &fixture("import-not-found.txt"));
         let e = import(&z, &budget(), &policy(&args)).unwrap_err();
         assert!(
             e.reason.starts_with("no pool named tank is visible"),

@@ -1,21 +1,5 @@
-//! ocf:hasan:zpool — a ZFS pool with multihost protection (see the README and `meta-data`).
-
-mod agent;
-mod config;
-mod datasets;
-mod health;
-mod holders;
-mod import;
-mod importargs;
-mod mmp;
-mod start;
-mod stop;
-mod sysfs;
-mod tools;
-
-#[cfg(test)]
-mod tests;
+//! The `zpool` binary, installed as /usr/lib/ocf/resource.d/hasan/zpool.
 
 fn main() -> std::process::ExitCode {
-    libocf::run::<agent::Zpool>()
+    libocf::run::<hasan_zpool::Zpool>()
 }

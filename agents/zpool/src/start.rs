@@ -10,17 +10,9 @@ use crate::datasets::{self, Dataset};
 use crate::import::{self, Policy};
 use crate::mmp::MmpParams;
 use crate::sysfs;
-use crate::tools::{args, Tool, ToolError};
 
 /// Each phase is logged with its duration and journal fields (`HASAN_PHASE`, …).
 pub use libocf::log::Phase;
-
-fn zfs_error(what: &str, e: &ToolError) -> OcfError {
-    match e {
-        ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed on this node")),
-        e => OcfError::generic(format!("{what}: {e}")),
-    }
-}
 
 impl Zpool {
     /// The whole start.
@@ -41,7 +33,7 @@ impl Zpool {
             single_check: self.cfg.single_activity_check,
             hostid: sysfs::hostid(&self.fs),
         };
-        let how = import::import(self.zfs.as_ref(), &ctx.budget, &policy)?;
+        let how = import::import(self.tools.as_ref(), &ctx.budget, &policy)?;
         phase.end(&format!("pool {pool} imported ({how:?})"));
         self.check_multihost(ctx)?;
         self.prepare_datasets(ctx)?;
@@ -55,10 +47,9 @@ impl Zpool {
     fn preflight(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let phase = Phase::begin("preflight");
         if !sysfs::zfs_module_loaded(&self.fs) {
-            let loaded = self.zfs.run(
-                Tool::Modprobe,
-                &args(&["zfs"]),
-                ctx.budget.sub_deadline(Duration::from_secs(30)),
+            let loaded = self.tools.run(
+                &ctx.command_within("modprobe", Duration::from_secs(30))
+                    .arg("zfs"),
             );
             if loaded.is_err() || !sysfs::zfs_module_loaded(&self.fs) {
                 return Err(OcfError::installed(
@@ -114,13 +105,17 @@ impl Zpool {
     fn check_multihost(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
         let value = self
-            .zfs
-            .run(
-                Tool::Zpool,
-                &args(&["get", "-H", "-p", "-o", "value", "multihost", pool]),
-                ctx.budget.deadline(),
-            )
-            .map_err(|e| zfs_error("reading the multihost property", &e))?;
+            .tools
+            .stdout(&ctx.command("zpool").args([
+                "get",
+                "-H",
+                "-p",
+                "-o",
+                "value",
+                "multihost",
+                pool,
+            ]))
+            .map_err(|e| OcfError::from(e).context("reading the multihost property"))?;
         if value.trim() == "on" {
             return Ok(());
         }
@@ -132,9 +127,7 @@ impl Zpool {
             return Ok(());
         }
         let phase = Phase::begin("export");
-        let undo = self
-            .zfs
-            .run(Tool::Zpool, &args(&["export", pool]), ctx.budget.deadline());
+        let undo = self.tools.run(&ctx.command("zpool").args(["export", pool]));
         phase.end(&format!(
             "undoing the import: {}",
             if undo.is_ok() { "exported" } else { "FAILED" }
@@ -153,8 +146,8 @@ impl Zpool {
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
     fn prepare_datasets(&self, ctx: &Ctx) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
-        let mut ds = datasets::list(self.zfs.as_ref(), pool, ctx.budget.deadline())
-            .map_err(|e| zfs_error("listing datasets", &e))?;
+        let mut ds = datasets::list(self.tools.as_ref(), pool, ctx.budget.deadline())
+            .map_err(|e| OcfError::from(e).context("listing datasets"))?;
         if self.cfg.load_keys {
             let phase = Phase::begin("keys");
             let roots: Vec<String> = datasets::keys_to_load(&ds)
@@ -163,9 +156,11 @@ impl Zpool {
                 .map(|d| d.name.clone())
                 .collect();
             for root in &roots {
-                self.zfs
-                    .run(Tool::Zfs, &args(&["load-key", root]), ctx.budget.deadline())
-                    .map_err(|e| zfs_error(&format!("cannot load the key of {root}"), &e))?;
+                self.tools
+                    .run(&ctx.command("zfs").args(["load-key", root]))
+                    .map_err(|e| {
+                        OcfError::from(e).context(format!("cannot load the key of {root}"))
+                    })?;
                 unlock(&mut ds, root);
             }
             phase.end(&format!("{} key(s) loaded", roots.len()));
@@ -176,9 +171,9 @@ impl Zpool {
             .map(|d| d.name.clone())
             .collect();
         for name in &mounts {
-            self.zfs
-                .run(Tool::Zfs, &args(&["mount", name]), ctx.budget.deadline())
-                .map_err(|e| zfs_error(&format!("cannot mount {name}"), &e))?;
+            self.tools
+                .run(&ctx.command("zfs").args(["mount", name]))
+                .map_err(|e| OcfError::from(e).context(format!("cannot mount {name}")))?;
         }
         phase.end(&format!("{} file system(s) mounted", mounts.len()));
         self.wait_zvols(ctx, &datasets::zvol_nodes(&ds))

@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use libocf::{Ctx, OcfError, Stopped};
+use libocf::{CommandError, Ctx, OcfError, Stopped};
 use rustix::process::{Pid, Signal};
 
 use crate::agent::Zpool;
 use crate::holders::{self, Holder, PoolFiles};
 use crate::start::Phase;
 use crate::sysfs::{self, Fs};
-use crate::tools::{args, Tool, ToolError};
 
 /// Mountpoints of the pool's file systems from `/proc/self/mountinfo` (no child process, and it
 /// works while ZFS commands would block).
@@ -87,11 +86,11 @@ pub fn zvol_nodes(fs: &Fs, pool: &str) -> Vec<String> {
     out
 }
 
-fn is_busy(e: &ToolError) -> bool {
+fn is_busy(e: &CommandError) -> bool {
     match e {
-        ToolError::TimedOut { .. } => true,
-        ToolError::Failed { stderr, .. } => stderr.to_ascii_lowercase().contains("busy"),
-        ToolError::Missing(_) => false,
+        CommandError::TimedOut { .. } => true,
+        CommandError::Failed { .. } => e.said().to_ascii_lowercase().contains("busy"),
+        _ => false,
     }
 }
 
@@ -109,10 +108,9 @@ impl Zpool {
             )));
         }
         let phase = Phase::begin("export");
-        let first = self.zfs.run(
-            Tool::Zpool,
-            &args(&["export", pool]),
-            ctx.budget.sub_deadline(self.cfg.export_timeout),
+        let first = self.tools.run(
+            &ctx.command_within("zpool", self.cfg.export_timeout)
+                .args(["export", pool]),
         );
         let err = match first {
             Ok(_) => {
@@ -122,22 +120,15 @@ impl Zpool {
             Err(e) => e,
         };
         if !is_busy(&err) {
-            return Err(match err {
-                ToolError::Missing(t) => OcfError::installed(format!("{t} is not installed")),
-                e => OcfError::generic(format!("cannot export pool {pool}: {e}")),
-            });
+            return Err(OcfError::from(err).context(format!("cannot export pool {pool}")));
         }
         phase.end(&format!("pool {pool} is busy: {err}"));
         self.clear_holders(ctx)?;
         let phase = Phase::begin("export");
-        self.zfs
-            .run(
-                Tool::Zpool,
-                &args(&["export", "-f", pool]),
-                ctx.budget.deadline(),
-            )
+        self.tools
+            .run(&ctx.command("zpool").args(["export", "-f", pool]))
             .map_err(|e| {
-                OcfError::generic(format!("cannot export pool {pool} even with -f: {e}"))
+                OcfError::from(e).context(format!("cannot export pool {pool} even with -f"))
             })?;
         phase.end(&format!("pool {pool} exported with -f"));
         Ok(Stopped::Stopped)

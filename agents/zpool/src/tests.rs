@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use libocf::env::OcfEnv;
-use libocf::{Action, Ctx, Health, OcfStatus, Params, ResourceAgent, Started, Stopped};
+use libocf::{
+    Action, Ctx, Health, OcfStatus, Params, ResourceAgent, ScriptedRunner, Started, Stopped,
+};
 
 use crate::agent::Zpool;
-use crate::config::{Config, SPEC};
+use crate::config::Config;
+use crate::spec::SPEC;
 use crate::sysfs::Fs;
-use crate::tools::fake::Script;
 
 struct Node {
     dir: tempfile::TempDir,
@@ -45,7 +47,7 @@ impl Node {
             format!("{state}\n").as_bytes(),
         );
     }
-    fn agent(&self, params: &[(&str, &str)], script: Script) -> Zpool {
+    fn agent(&self, params: &[(&str, &str)], script: ScriptedRunner) -> Zpool {
         let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
         vars.extend(
             params
@@ -55,7 +57,7 @@ impl Node {
         Zpool {
             cfg: Config::from_params(&Params::parse(&SPEC, vars).unwrap()).unwrap(),
             fs: self.fs(),
-            zfs: Box::new(script),
+            tools: Box::new(script),
         }
     }
 }
@@ -88,7 +90,7 @@ const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mo
 fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     let node = Node::ready();
     node.write("/dev/zvol/labpool/vol1", b"");
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
@@ -104,7 +106,7 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
 fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
-    let z = Script::new().ok(
+    let z = ScriptedRunner::new().ok(
         LIST,
         "labpool\tfilesystem\ton\t/labpool\tyes\t-\tnone\t-\t-\n",
     );
@@ -119,7 +121,7 @@ fn start_of_an_imported_pool_only_checks_datasets() {
 fn hostid_zero_is_refused_before_any_zfs_command() {
     let node = Node::ready();
     node.write("/etc/hostid", &[0, 0, 0, 0]);
-    let a = node.agent(&[], Script::new());
+    let a = node.agent(&[], ScriptedRunner::new());
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrInstalled);
     assert!(e.reason.contains("hostid is 0"), "{}", e.reason);
@@ -131,7 +133,7 @@ fn missing_module_is_not_installed() {
     std::fs::remove_dir_all(node.fs().path("/sys/module/zfs")).unwrap();
     let a = node.agent(
         &[],
-        Script::new().fail("modprobe zfs", "modprobe: FATAL: Module zfs not found"),
+        ScriptedRunner::new().fail("modprobe zfs", "modprobe: FATAL: Module zfs not found"),
     );
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrInstalled);
@@ -140,7 +142,7 @@ fn missing_module_is_not_installed() {
 #[test]
 fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     let node = Node::ready();
-    let a = node.agent(&[], Script::new());
+    let a = node.agent(&[], ScriptedRunner::new());
     let e = a.start(&ctx(Action::Start, 20, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(
@@ -150,7 +152,7 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     );
     assert!(e.reason.contains("at least 60 s"), "{}", e.reason);
     // a tuning that fits is applied and accepted
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, "");
@@ -174,7 +176,7 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
 #[test]
 fn a_pool_without_multihost_is_exported_again_unless_allowed() {
     let node = Node::ready();
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "off\n")
         .ok("zpool export labpool", "");
@@ -187,7 +189,7 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
         e.reason
     );
 
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "off\n")
         .ok(LIST, "");
@@ -198,7 +200,7 @@ fn a_pool_without_multihost_is_exported_again_unless_allowed() {
 #[test]
 fn a_key_that_cannot_load_fails_start_clearly() {
     let node = Node::ready();
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
@@ -221,7 +223,7 @@ fn a_key_that_cannot_load_fails_start_clearly() {
 #[test]
 fn missing_zvol_nodes_fail_after_the_wait() {
     let node = Node::ready();
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok("zpool import -N -o cachefile=none labpool", "")
         .ok("zpool get -H -p -o value multihost labpool", "on\n")
         .ok(LIST, "labpool/vol1\tvolume\t-\t-\t-\t-\tnone\t-\tdefault\n");
@@ -233,13 +235,13 @@ fn missing_zvol_nodes_fail_after_the_wait() {
 #[test]
 fn stop_is_idempotent_and_exports() {
     let node = Node::ready();
-    let a = node.agent(&[], Script::new());
+    let a = node.agent(&[], ScriptedRunner::new());
     assert_eq!(
         a.stop(&ctx(Action::Stop, 60, 0)),
         Ok(Stopped::AlreadyStopped)
     );
     node.imported("ONLINE");
-    let a = node.agent(&[], Script::new().ok("zpool export labpool", ""));
+    let a = node.agent(&[], ScriptedRunner::new().ok("zpool export labpool", ""));
     assert_eq!(a.stop(&ctx(Action::Stop, 60, 0)), Ok(Stopped::Stopped));
 }
 
@@ -247,7 +249,7 @@ fn stop_is_idempotent_and_exports() {
 fn a_suspended_pool_fails_stop_without_running_zfs() {
     let node = Node::ready();
     node.imported("SUSPENDED");
-    let a = node.agent(&[], Script::new());
+    let a = node.agent(&[], ScriptedRunner::new());
     let e = a.stop(&ctx(Action::Stop, 60, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrGeneric);
     assert!(
@@ -270,7 +272,10 @@ fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
     std::os::unix::fs::symlink("/labpool/held.txt", node.fs().path("/proc/4242/fd/3")).unwrap();
     let busy =
         "cannot unmount '/labpool': pool or dataset is busy\ncannot export 'labpool': pool is busy\n";
-    let a = node.agent(&[], Script::new().fail("zpool export labpool", busy));
+    let a = node.agent(
+        &[],
+        ScriptedRunner::new().fail("zpool export labpool", busy),
+    );
     let e = a.stop(&ctx(Action::Stop, 60, 0)).unwrap_err();
     assert!(
         e.reason
@@ -280,7 +285,7 @@ fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
     );
     assert!(e.reason.contains("kill_holders=true"), "{}", e.reason);
     // with kill_holders: the (fake) pid is gone once signalled (no /proc/4242/stat), export -f
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .fail("zpool export labpool", busy)
         .ok("zpool export -f labpool", "");
     let a = node.agent(&[("kill_holders", "true")], z);
@@ -290,7 +295,7 @@ fn a_busy_pool_names_its_holders_and_is_forced_only_when_allowed() {
 #[test]
 fn monitor_reads_kstat_and_goes_deeper_on_request() {
     let node = Node::ready();
-    let a = node.agent(&[], Script::new());
+    let a = node.agent(&[], ScriptedRunner::new());
     assert!(matches!(
         a.monitor(&ctx(Action::Monitor, 20, 0)),
         Ok(Health::Stopped(_))
@@ -309,7 +314,7 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
     );
 
     node.imported("ONLINE");
-    let z = Script::new().ok(
+    let z = ScriptedRunner::new().ok(
         "zpool status -p labpool",
         &fixture("zpool-status-errors.txt"),
     );
@@ -318,7 +323,7 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
         matches!(a.monitor(&ctx(Action::Monitor, 20, 10)), Ok(Health::Degraded(r)) if r.contains("vdb 0/0/12"))
     );
 
-    let z = Script::new()
+    let z = ScriptedRunner::new()
         .ok(
             "zpool status -p labpool",
             &fixture("zpool-status-clean.txt"),
@@ -338,9 +343,29 @@ fn monitor_reads_kstat_and_goes_deeper_on_request() {
 fn monitor_reports_drifted_tuning_as_degraded() {
     let node = Node::ready();
     node.imported("ONLINE");
-    let a = node.agent(&[("multihost_interval", "500")], Script::new());
+    let a = node.agent(&[("multihost_interval", "500")], ScriptedRunner::new());
     match a.monitor(&ctx(Action::Monitor, 20, 0)) {
         Ok(Health::Degraded(r)) => assert!(r.contains("zfs_multihost_interval is 1000"), "{r}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_node_without_the_zfs_tools_is_not_installed() {
+    let node = Node::ready();
+    let z = ScriptedRunner::new().missing("zpool import -N -o cachefile=none labpool");
+    let e = node
+        .agent(&[], z)
+        .start(&ctx(Action::Start, 120, 0))
+        .unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled, "{}", e.reason);
+    assert!(e.reason.contains("zpool is not installed"), "{}", e.reason);
+
+    node.imported("ONLINE");
+    let z = ScriptedRunner::new().missing("zpool status -p labpool");
+    let e = node
+        .agent(&[], z)
+        .monitor(&ctx(Action::Monitor, 20, 10))
+        .unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrInstalled, "{}", e.reason);
 }

@@ -1,67 +1,84 @@
 //! The fence_hasan_ipmi table and its glue: options → a [`Target`], a session → a power device
 //! (Get Chassis Status, Chassis Control).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use libfence::spec::{common, AgentSpec, Kind, Param};
+use libfence::power::{self, Timing};
+use libfence::spec::{common, FenceKind, FenceParam, FenceSpec};
 use libfence::{FenceAction, FenceAgent, FenceError, Options, Power, PowerDevice, Secret};
 
 use crate::crypto::Suite;
-use crate::session::{cmd, CipherChoice, Privilege, Session, Target};
+use crate::session::{cmd, CipherChoice, Privilege, Session, Target, CLOSE_TIMEOUT};
 
-const IPPORT: Param = Param::string("ipport", "ipport", "port", "UDP port of the BMC")
+const IPPORT: FenceParam = FenceParam::string("ipport", "ipport", "port", "UDP port of the BMC")
     .short('u')
-    .kind(Kind::Integer)
+    .kind(FenceKind::Integer)
     .default("623");
-const LANPLUS: Param = Param::string(
+const LANPLUS: FenceParam = FenceParam::string(
     "lanplus",
     "lanplus",
     "",
     "Use IPMI 2.0 lanplus (always on; lanplus=0 is refused)",
 )
 .short('P')
-.kind(Kind::Boolean)
+.kind(FenceKind::Boolean)
 .default("1");
-const CIPHER: Param = Param::string(
+const CIPHER: FenceParam = FenceParam::string(
     "cipher",
     "cipher",
     "cipher",
     "Cipher suite: 3 (HMAC-SHA1, AES-128), 17 (HMAC-SHA256, AES-128) or auto (17 if the BMC has it, else 3)",
 )
 .short('C')
-.kind(Kind::Select(&["auto", "3", "17"]))
+.kind(FenceKind::Select(&["auto", "3", "17"]))
 .default("auto");
-const PRIVLVL: Param = Param::string(
+const PRIVLVL: FenceParam = FenceParam::string(
     "privlvl",
     "privlvl",
     "level",
     "Privilege level of the session (operator or administrator can switch power)",
 )
 .short('L')
-.kind(Kind::Select(&[
+.kind(FenceKind::Select(&[
     "callback",
     "user",
     "operator",
     "administrator",
 ]))
 .default("administrator");
-const KG: Param = Param::string(
+const KG: FenceParam = FenceParam::string(
     "hexadecimal_kg",
     "hexadecimal-kg",
     "key",
     "BMC key K_G in hexadecimal (up to 40 digits)",
 )
 .secret();
-const METHOD: Param = Param::string(
+const METHOD: FenceParam = FenceParam::string(
     "method",
     "method",
     "method",
-    "Reboot with verified off and on (onoff) or with the BMC's power cycle (cycle)",
+    "Reboot with verified off and on (onoff) or with the BMC's power cycle (cycle: a success only once power was seen off and then on; a cycle never seen off falls back to a verified off and on)",
 )
 .short('m')
-.kind(Kind::Select(&["onoff", "cycle"]))
+.kind(FenceKind::Select(&["onoff", "cycle"]))
 .default("onoff");
-const AUTH: Param = Param::string(
+const TARGET: FenceParam = FenceParam::string(
+    "target",
+    "target",
+    "address",
+    "fence_ipmilan's IPMI bridging to another controller: refused (it would switch another machine)",
+)
+.short('T')
+.hidden();
+const PORT_AS_IP: FenceParam = FenceParam::string(
+    "port_as_ip",
+    "port-as-ip",
+    "",
+    "fence_ipmilan's plug-as-BMC-address: refused (the BMC is ip)",
+)
+.kind(FenceKind::Boolean)
+.hidden();
+const AUTH: FenceParam = FenceParam::string(
     "auth",
     "auth",
     "auth",
@@ -70,14 +87,16 @@ const AUTH: Param = Param::string(
 .short('A')
 .hidden();
 
-static SPEC: AgentSpec = AgentSpec {
+static SPEC: FenceSpec = FenceSpec {
     name: "fence_hasan_ipmi",
     version: env!("CARGO_PKG_VERSION"),
     shortdesc: "Fence agent for IPMI 2.0 lanplus BMCs (cipher suites 3 and 17)",
     longdesc: "fence_hasan_ipmi powers a machine off, on or through a reboot through its BMC with IPMI v2.0 \
 RMCP+ (lanplus), cipher suite 17 (HMAC-SHA256, AES-CBC-128) or 3 (HMAC-SHA1, AES-CBC-128). Every power change \
 is verified by reading the power state back until power_timeout; the session is always closed; the password \
-never appears on a command line. It controls one machine: set pcmk_host_list to the node it fences.",
+never appears on a command line. It controls one machine: set pcmk_host_list to the node it fences and \
+nodes to the same name, so that a request naming another node fails without touching power. fence_ipmilan's \
+options that would switch another machine (target, port_as_ip) are refused.",
     vendor_url: "https://www.intel.com/content/www/us/en/products/docs/servers/ipmi/ipmi-second-gen-interface-spec-v2-rev1-1.html",
     params: &[
         common::ACTION,
@@ -92,6 +111,7 @@ never appears on a command line. It controls one machine: set pcmk_host_list to 
         PRIVLVL,
         METHOD,
         common::PLUG,
+        common::NODES,
         common::POWER_TIMEOUT,
         common::POWER_WAIT,
         common::LOGIN_TIMEOUT,
@@ -100,6 +120,8 @@ never appears on a command line. It controls one machine: set pcmk_host_list to 
         common::QUIET,
         common::NODENAME,
         AUTH,
+        TARGET,
+        PORT_AS_IP,
     ],
     actions: &[
         FenceAction::On,
@@ -113,8 +135,9 @@ never appears on a command line. It controls one machine: set pcmk_host_list to 
     ],
 };
 
-/// Parse `hexadecimal_kg` (optional `0x`, up to 20 bytes).
-pub fn parse_kg(s: &str) -> Result<Secret, FenceError> {
+/// Parse `hexadecimal_kg` (optional `0x`, up to 20 bytes). All zeros means "no K_G", as in
+/// ipmitool and the BMCs (an unset K_G is 20 zero bytes): `None`, like an empty value.
+pub fn parse_kg(s: &str) -> Result<Option<Secret>, FenceError> {
     let s = s.trim();
     let s = s
         .strip_prefix("0x")
@@ -132,7 +155,8 @@ pub fn parse_kg(s: &str) -> Result<Secret, FenceError> {
                 .ok_or_else(bad)
         })
         .collect::<Result<Vec<u8>, _>>()?;
-    Ok(Secret::new(bytes))
+    let kg = Secret::new(bytes);
+    Ok((!kg.expose().iter().all(|b| *b == 0)).then_some(kg))
 }
 
 /// The validated configuration (no password yet: it is fetched when connecting).
@@ -144,14 +168,27 @@ pub struct IpmiAgent {
     kg: Option<Secret>,
     privilege: Privilege,
     cipher: CipherChoice,
-    login_timeout: std::time::Duration,
+    login_timeout: Duration,
+    cycle: bool,
 }
 
 impl FenceAgent for IpmiAgent {
-    const SPEC: &'static AgentSpec = &SPEC;
+    const SPEC: &'static FenceSpec = &SPEC;
+    /// Close Session after the last step.
+    const CLOSE_SLACK: Duration = CLOSE_TIMEOUT;
     type Device = IpmiDevice;
 
     fn from_options(o: &Options) -> Result<Self, FenceError> {
+        if o.str("target").is_some() {
+            return Err(FenceError::usage(
+                "target (IPMI bridging) is not supported: it would switch the machine behind another controller; point ip at that machine's own BMC",
+            ));
+        }
+        if o.flag("port_as_ip") {
+            return Err(FenceError::usage(
+                "port_as_ip is not supported: the BMC is ip, and plug names the node (see nodes)",
+            ));
+        }
         if o.is_set("lanplus") && !o.flag("lanplus") {
             return Err(FenceError::usage("lanplus=0 (IPMI 1.5) is not supported: fence_hasan_ipmi speaks IPMI 2.0 lanplus only"));
         }
@@ -176,7 +213,7 @@ impl FenceAgent for IpmiAgent {
         };
         let privilege = Privilege::parse(&o.select("privlvl").unwrap_or_default())
             .ok_or_else(|| FenceError::usage("invalid privlvl"))?;
-        let kg = o.str("hexadecimal_kg").map(parse_kg).transpose()?;
+        let kg = o.str("hexadecimal_kg").map(parse_kg).transpose()?.flatten();
         Ok(IpmiAgent {
             host: o.required("ip")?.trim().to_owned(),
             port,
@@ -185,7 +222,22 @@ impl FenceAgent for IpmiAgent {
             privilege,
             cipher,
             login_timeout: o.seconds("login_timeout")?,
+            cycle: o.select("method").as_deref() == Some("cycle"),
         })
+    }
+
+    fn reboot(
+        &self,
+        dev: &mut IpmiDevice,
+        timing: Timing,
+        deadline: Instant,
+    ) -> Result<(), FenceError> {
+        if !self.cycle {
+            return power::reboot(dev, timing, deadline);
+        }
+        let how = power::cycle(dev, IpmiDevice::power_cycle, timing, deadline)?;
+        tracing::debug!("method=cycle: {how:?}");
+        Ok(())
     }
 
     fn connect(&self, o: &Options, deadline: Instant) -> Result<IpmiDevice, FenceError> {
@@ -246,8 +298,11 @@ impl PowerDevice for IpmiDevice {
             )
             .map(|_| ())
     }
+}
 
-    fn power_cycle(&mut self, deadline: Instant) -> Result<(), FenceError> {
+impl IpmiDevice {
+    /// Chassis Control "power cycle" (only the BMC's acknowledgement: see [`power::cycle`]).
+    pub fn power_cycle(&mut self, deadline: Instant) -> Result<(), FenceError> {
         self.session
             .command(cmd::NETFN_CHASSIS, cmd::CHASSIS_CONTROL, &[0x02], deadline)
             .map(|_| ())
@@ -269,7 +324,14 @@ mod tests {
 
     #[test]
     fn kg_parses_hex_only() {
-        assert_eq!(parse_kg("0x0102ff").unwrap().expose(), &[1, 2, 0xff]);
+        assert_eq!(
+            parse_kg("0x0102ff").unwrap().unwrap().expose(),
+            &[1, 2, 0xff]
+        );
+        // All zeros is "no K_G" (ipmi_sim and BMCs without a key): the password keys the session.
+        assert!(parse_kg("0000000000").unwrap().is_none());
+        assert!(parse_kg(&"0".repeat(40)).unwrap().is_none());
+        assert!(parse_kg("").unwrap().is_none());
         assert!(parse_kg("xyz").is_err());
         assert!(parse_kg("1").is_err());
         assert!(parse_kg(&"00".repeat(21)).is_err());
@@ -297,6 +359,12 @@ mod tests {
         assert!(agent(&[("ip", "h"), ("ipport", "70000")]).is_err());
         assert!(agent(&[("ip", "h"), ("cipher", "1")]).is_err());
         assert!(agent(&[("ip", "h"), ("username", "a-very-long-user-name")]).is_err());
+        // Options that would switch another machine are refused, not ignored.
+        let e = agent(&[("ip", "h"), ("target", "0x30")]).unwrap_err();
+        assert!(e.to_string().starts_with("target (IPMI bridging)"), "{e}");
+        let e = agent(&[("ip", "h"), ("port_as_ip", "1")]).unwrap_err();
+        assert!(e.to_string().starts_with("port_as_ip"), "{e}");
+        assert!(agent(&[("ip", "h"), ("port_as_ip", "0")]).is_ok());
         let shown = format!(
             "{:?}",
             agent(&[("ip", "h"), ("hexadecimal_kg", "abcd")]).unwrap()

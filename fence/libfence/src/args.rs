@@ -2,7 +2,7 @@
 //! `-ooff`, flags like `-P`/`--lanplus`, plus `-h/--help` and `-V/--version`.
 
 use crate::error::FenceError;
-use crate::spec::{AgentSpec, Kind};
+use crate::spec::{FenceKind, FenceSpec};
 
 /// What the command line asked for.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,10 +26,10 @@ impl std::fmt::Debug for Cli {
 }
 
 /// Parse argv (without the program name).
-pub fn parse(spec: &AgentSpec, args: &[String]) -> Result<Cli, FenceError> {
+pub fn parse(spec: &FenceSpec, args: &[String]) -> Result<Cli, FenceError> {
     let mut pairs = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
+    let mut it = args.iter().enumerate();
+    while let Some((i, arg)) = it.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Cli::Help),
             "-V" | "--version" => return Ok(Cli::Version),
@@ -57,11 +57,13 @@ pub fn parse(spec: &AgentSpec, args: &[String]) -> Result<Cli, FenceError> {
                 .ok_or_else(|| FenceError::usage(format!("unknown option -{c} (see --help)")))?;
             (p, if rest.is_empty() { None } else { Some(rest) })
         } else {
+            // Not shown: a stray word may be a password that lost its option.
             return Err(FenceError::usage(format!(
-                "unexpected argument {arg:?}: options start with - or -- (see --help)"
+                "unexpected argument {} (not an option): options start with - or -- (see --help)",
+                i + 1
             )));
         };
-        let value = if matches!(param.kind, Kind::Boolean) {
+        let value = if matches!(param.kind, FenceKind::Boolean) {
             match inline {
                 Some(v) => v,
                 None => "1".to_owned(),
@@ -69,7 +71,7 @@ pub fn parse(spec: &AgentSpec, args: &[String]) -> Result<Cli, FenceError> {
         } else {
             match inline {
                 Some(v) => v,
-                None => it.next().cloned().ok_or_else(|| {
+                None => it.next().map(|(_, v)| v.clone()).ok_or_else(|| {
                     FenceError::usage(format!("option --{} needs a value", param.long))
                 })?,
             }
@@ -80,7 +82,7 @@ pub fn parse(spec: &AgentSpec, args: &[String]) -> Result<Cli, FenceError> {
 }
 
 /// The `--help` text.
-pub fn usage(spec: &AgentSpec) -> String {
+pub fn usage(spec: &FenceSpec) -> String {
     let mut s = format!(
         "Usage: {} [options]\n       {} < key=value lines on stdin\n\n{}\n\nOptions:\n",
         spec.name, spec.name, spec.shortdesc
@@ -90,7 +92,7 @@ pub fn usage(spec: &AgentSpec) -> String {
         if let Some(d) = p.default {
             line.push_str(&format!(" (default {d})"));
         }
-        if let Kind::Select(opts) = p.kind {
+        if let FenceKind::Select(opts) = p.kind {
             line.push_str(&format!(" [{}]", opts.join("|")));
         }
         s.push_str(&line);
@@ -103,12 +105,12 @@ pub fn usage(spec: &AgentSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{common, Param};
+    use crate::spec::{common, FenceParam};
 
-    const FLAG: Param = Param::string("lanplus", "lanplus", "", "lanplus")
+    const FLAG: FenceParam = FenceParam::string("lanplus", "lanplus", "", "lanplus")
         .short('P')
-        .kind(Kind::Boolean);
-    const SPEC: AgentSpec = AgentSpec {
+        .kind(FenceKind::Boolean);
+    const SPEC: FenceSpec = FenceSpec {
         name: "fence_test",
         version: "0",
         shortdesc: "test",
@@ -157,7 +159,11 @@ mod tests {
         assert_eq!(e, "unknown option --bogus (see --help)");
         assert!(parse(&SPEC, &argv("-Z")).is_err());
         assert!(parse(&SPEC, &argv("-o")).is_err());
-        assert!(parse(&SPEC, &argv("stray")).is_err());
+        let e = parse(&SPEC, &argv("-o off -p pass word")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected argument 5 (not an option): options start with - or -- (see --help)"
+        );
         assert_eq!(parse(&SPEC, &argv("-h")).unwrap(), Cli::Help);
         assert_eq!(parse(&SPEC, &argv("--version")).unwrap(), Cli::Version);
         assert!(!format!("{:?}", parse(&SPEC, &argv("-p hunter2")).unwrap()).contains("hunter2"));

@@ -1,13 +1,11 @@
 //! A man page (section 8) from the agent table.
 
-use crate::spec::{AgentSpec, Kind};
+use libocf::manpage::escape as roff;
 
-fn roff(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('-', "\\-")
-}
+use crate::spec::{FenceKind, FenceSpec};
 
 /// The man page in roff.
-pub fn render(spec: &AgentSpec) -> String {
+pub fn render(spec: &FenceSpec) -> String {
     let mut s = format!(
         ".TH {} 8 \"\" \"hasan {}\" \"System Manager's Manual\"\n.SH NAME\n{} \\- {}\n.SH SYNOPSIS\n.B {}\n[\\fIOPTIONS\\fR]\n.br\n.B {}\n< \\fIkey=value lines\\fR\n.SH DESCRIPTION\n{}\n.SH OPTIONS\n",
         spec.name.to_uppercase(),
@@ -24,7 +22,7 @@ pub fn render(spec: &AgentSpec) -> String {
             roff(&p.getopt()),
             roff(p.shortdesc)
         ));
-        if let Kind::Select(o) = p.kind {
+        if let FenceKind::Select(o) = p.kind {
             s.push_str(&format!(" ({})", o.join(", ")));
         }
         if let Some(d) = p.default {
@@ -51,7 +49,7 @@ mod tests {
 
     #[test]
     fn has_sections_and_options() {
-        let spec = AgentSpec {
+        let spec = FenceSpec {
             name: "fence_t",
             version: "1",
             shortdesc: "s",
@@ -64,5 +62,22 @@ mod tests {
         assert!(m.starts_with(".TH FENCE_T 8"), "{m}");
         assert!(m.contains("\\-a, \\-\\-ip=[ip]"), "{m}");
         assert!(m.contains("(or \\fBipaddr\\fR)"), "{m}");
+    }
+
+    #[test]
+    fn text_that_looks_like_a_request_is_escaped() {
+        let spec = FenceSpec {
+            name: "fence_t",
+            version: "1",
+            shortdesc: "s",
+            longdesc: "first line\n.SH INJECTED\n'br too",
+            vendor_url: "u",
+            params: &[common::ACTION],
+            actions: &[],
+        };
+        let m = render(&spec);
+        assert!(!m.contains("\n.SH INJECTED"), "{m}");
+        assert!(!m.contains("\n'br"), "{m}");
+        assert!(m.contains("\\&.SH INJECTED"), "{m}");
     }
 }

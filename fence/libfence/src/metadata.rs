@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use libocf::metadata::xml_escape as escape;
 
 use crate::action::FenceAction;
-use crate::spec::{AgentSpec, Kind, Param};
+use crate::spec::{FenceKind, FenceParam, FenceSpec};
 
-fn parameter(out: &mut String, p: &Param, name: &str, required: bool, extra: &str) {
+fn parameter(out: &mut String, p: &FenceParam, name: &str, required: bool, extra: &str) {
     let _ = writeln!(
         out,
         "\t<parameter name=\"{}\" unique=\"0\" required=\"{}\"{extra}>",
@@ -21,7 +21,7 @@ fn parameter(out: &mut String, p: &Param, name: &str, required: bool, extra: &st
         .map(|d| format!(" default=\"{}\"", escape(d)))
         .unwrap_or_default();
     match p.kind {
-        Kind::Select(opts) => {
+        FenceKind::Select(opts) => {
             let _ = writeln!(out, "\t\t<content type=\"select\"{default}>");
             for o in opts {
                 let _ = writeln!(out, "\t\t\t<option value=\"{}\" />", escape(o));
@@ -41,7 +41,7 @@ fn parameter(out: &mut String, p: &Param, name: &str, required: bool, extra: &st
 }
 
 /// The meta-data XML.
-pub fn render(spec: &AgentSpec) -> String {
+pub fn render(spec: &FenceSpec) -> String {
     let mut out = String::from("<?xml version=\"1.0\" ?>\n");
     let _ = writeln!(
         out,
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn old_names_become_deprecated_twins() {
-        let spec = AgentSpec {
+        let spec = FenceSpec {
             name: "fence_t",
             version: "0",
             shortdesc: "a <b>",

@@ -1,12 +1,16 @@
 //! Validated option values, keyed by current parameter name, with typed getters that apply the
-//! table's defaults; the password from `password` or `password_script`.
+//! table's defaults; the password from `password_script` or `password`. Values are wiped from
+//! memory when the options are dropped.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use zeroize::{Zeroize as _, Zeroizing};
+
 use crate::error::FenceError;
 use crate::secret::Secret;
-use crate::spec::{AgentSpec, Kind, Param};
+use crate::spec::{FenceKind, FenceParam, FenceSpec};
+use crate::stdin::Value;
 
 /// Longest a `password_script` may run, at most (also bounded by the action's deadline).
 pub const PASSWORD_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -14,8 +18,8 @@ pub const PASSWORD_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The options of one run.
 #[derive(Clone)]
 pub struct Options {
-    spec: &'static AgentSpec,
-    values: BTreeMap<&'static str, String>,
+    spec: &'static FenceSpec,
+    values: BTreeMap<&'static str, Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -28,7 +32,7 @@ impl std::fmt::Debug for Options {
                 if secret {
                     &"***"
                 } else {
-                    v as &dyn std::fmt::Debug
+                    &**v as &dyn std::fmt::Debug
                 },
             );
         }
@@ -51,13 +55,13 @@ pub fn parse_seconds(v: &str) -> Option<Duration> {
     (x.is_finite() && (0.0..86_400.0).contains(&x)).then(|| Duration::from_secs_f64(x))
 }
 
-fn check(p: &Param, v: &str) -> Result<(), FenceError> {
+fn check(p: &FenceParam, v: &str) -> Result<(), FenceError> {
     let ok = match p.kind {
-        Kind::String => true,
-        Kind::Integer => v.trim().parse::<i64>().is_ok(),
-        Kind::Second => parse_seconds(v).is_some(),
-        Kind::Boolean => parse_bool(v).is_some(),
-        Kind::Select(opts) => opts.iter().any(|o| o.eq_ignore_ascii_case(v.trim())),
+        FenceKind::String => true,
+        FenceKind::Integer => v.trim().parse::<i64>().is_ok(),
+        FenceKind::Second => parse_seconds(v).is_some(),
+        FenceKind::Boolean => parse_bool(v).is_some(),
+        FenceKind::Select(opts) => opts.iter().any(|o| o.eq_ignore_ascii_case(v.trim())),
     };
     if ok {
         return Ok(());
@@ -68,11 +72,11 @@ fn check(p: &Param, v: &str) -> Result<(), FenceError> {
         format!("{v:?}")
     };
     let expected = match p.kind {
-        Kind::Integer => "a whole number".to_owned(),
-        Kind::Second => "seconds (a number >= 0)".to_owned(),
-        Kind::Boolean => "a boolean (0/1, true/false)".to_owned(),
-        Kind::Select(opts) => format!("one of {}", opts.join(", ")),
-        Kind::String => String::new(),
+        FenceKind::Integer => "a whole number".to_owned(),
+        FenceKind::Second => "seconds (a number >= 0)".to_owned(),
+        FenceKind::Boolean => "a boolean (0/1, true/false)".to_owned(),
+        FenceKind::Select(opts) => format!("one of {}", opts.join(", ")),
+        FenceKind::String => String::new(),
     };
     Err(FenceError::usage(format!(
         "invalid {} {shown}: expected {expected}",
@@ -81,20 +85,34 @@ fn check(p: &Param, v: &str) -> Result<(), FenceError> {
 }
 
 impl Options {
-    /// Build from `(key, value)` pairs (stdin or argv): old names map to new ones, the last
-    /// value wins, unknown keys come back as warnings, bad values and missing required
-    /// parameters are errors.
+    /// Build from `(key, value)` pairs of plain text (tests, callers that have strings).
     pub fn from_pairs<K: AsRef<str>>(
-        spec: &'static AgentSpec,
+        spec: &'static FenceSpec,
         pairs: &[(K, String)],
+    ) -> Result<(Options, Vec<String>), FenceError> {
+        Self::from_values(
+            spec,
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), Value::exact(v.clone())))
+                .collect(),
+        )
+    }
+
+    /// Build from `(key, value)` pairs (stdin or argv): old names map to new ones, the last
+    /// value wins, unknown keys come back as warnings, bad values are errors. Secrets are taken
+    /// as given (not trimmed), other values trimmed.
+    pub fn from_values(
+        spec: &'static FenceSpec,
+        pairs: Vec<(String, Value)>,
     ) -> Result<(Options, Vec<String>), FenceError> {
         let mut values = BTreeMap::new();
         let mut warnings = Vec::new();
-        for (k, v) in pairs {
-            let k = k.as_ref();
+        for (k, v) in &pairs {
             match spec.param(k) {
                 Some(p) => {
-                    values.insert(p.name, v.clone());
+                    let v = if p.secret { v.secret() } else { v.text() };
+                    values.insert(p.name, Zeroizing::new(v.to_owned()));
                 }
                 None => warnings.push(format!("ignoring unknown parameter {k:?}")),
             }
@@ -131,7 +149,7 @@ impl Options {
     }
 
     /// The agent's table.
-    pub fn spec(&self) -> &'static AgentSpec {
+    pub fn spec(&self) -> &'static FenceSpec {
         self.spec
     }
 
@@ -140,7 +158,7 @@ impl Options {
         let p = self.spec.param(name)?;
         self.values
             .get(p.name)
-            .map(String::as_str)
+            .map(|v| v.as_str())
             .or(p.default)
             .filter(|v| !v.is_empty())
     }
@@ -189,16 +207,17 @@ impl Options {
         self.str(name).map(|v| v.trim().to_ascii_lowercase())
     }
 
-    /// The password: `password`, else the first line printed by `password_script` (run without a
-    /// shell, arguments split at whitespace, killed at the deadline). `None` if neither is set.
+    /// The password: the first line printed by `password_script` (run without a shell,
+    /// arguments split at whitespace, killed at the deadline), else `password`, as fence-agents
+    /// orders them. `None` if neither is set.
     pub fn password(&self, deadline: Instant) -> Result<Option<Secret>, FenceError> {
-        if let Some(p) = self.values.get("password") {
-            return Ok(Some(Secret::new(p.as_bytes())));
+        if let Some(script) = self.str("password_script") {
+            return run_password_script(script, deadline).map(Some);
         }
-        let Some(script) = self.str("password_script") else {
-            return Ok(None);
-        };
-        run_password_script(script, deadline).map(Some)
+        Ok(self
+            .values
+            .get("password")
+            .map(|p| Secret::new(p.as_bytes())))
     }
 }
 
@@ -215,19 +234,18 @@ pub fn run_password_script(script: &str, deadline: Instant) -> Result<Secret, Fe
             .map_err(|e| FenceError::usage(format!("password_script: {e}")))?
     };
     let deadline = deadline.min(Instant::now() + PASSWORD_SCRIPT_TIMEOUT);
-    let out = cmd.args(words).deadline(deadline).run().map_err(|e| {
+    let mut out = cmd.args(words).deadline(deadline).run().map_err(|e| {
         // The error carries the command line (no secret in it) and its stderr, not stdout.
         FenceError::usage(format!(
             "password_script failed: {}",
             first_line(&e.to_string())
         ))
     })?;
-    let line = out
-        .stdout
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('\r');
+    let stdout = Zeroizing::new(std::mem::take(&mut out.stdout));
+    out.stderr.zeroize();
+    // The first line, without its line ending; spaces are part of the password.
+    let line = stdout.split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
     if line.is_empty() {
         return Err(FenceError::usage(format!(
             "password_script {program} printed no password on its first line"
@@ -245,11 +263,11 @@ mod tests {
     use super::*;
     use crate::spec::common;
 
-    const SEL: Param = Param::string("method", "method", "method", "m")
+    const SEL: FenceParam = FenceParam::string("method", "method", "method", "m")
         .short('m')
-        .kind(Kind::Select(&["onoff", "cycle"]))
+        .kind(FenceKind::Select(&["onoff", "cycle"]))
         .default("onoff");
-    static SPEC: AgentSpec = AgentSpec {
+    static SPEC: FenceSpec = FenceSpec {
         name: "fence_test",
         version: "0",
         shortdesc: "t",
@@ -343,6 +361,22 @@ mod tests {
         assert!(e.to_string().starts_with("password_script failed"), "{e}");
         let (o, _) = opts(&[("ip", "x"), ("password_script", "/bin/true")]).unwrap();
         assert!(o.password(Instant::now() + Duration::from_secs(5)).is_err());
+    }
+
+    #[test]
+    fn password_script_wins_over_password_and_nothing_is_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("pw");
+        std::fs::write(&script, "#!/bin/sh\nprintf ' right pw \\n'\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let s = script.display().to_string();
+        let (o, _) = opts(&[("ip", "x"), ("password", "wrong"), ("password_script", &s)]).unwrap();
+        let pw = o
+            .password(Instant::now() + Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(pw.expose(), b" right pw ");
     }
 
     #[test]

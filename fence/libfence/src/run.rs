@@ -1,7 +1,6 @@
 //! Dispatch: read options (argv, or stdin when there are no arguments), pick the action, run it
 //! under one deadline, print what fence-agents prints and return its exit code.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,7 @@ use crate::args::{self, Cli};
 use crate::error::FenceError;
 use crate::options::Options;
 use crate::power::{self, Power, PowerDevice, Timing};
-use crate::spec::AgentSpec;
+use crate::spec::FenceSpec;
 use crate::stdin;
 
 /// Exit code of success (and of `status` when on).
@@ -20,24 +19,38 @@ pub const EXIT_ERROR: u8 = 1;
 /// Exit code of `status` when off.
 pub const EXIT_OFF: u8 = 2;
 
-/// Part of the action's budget kept for closing the session after the last step.
-pub const CLOSE_SLACK: Duration = Duration::from_secs(2);
+/// Time `status`, `monitor` and `list` get for their query after the login.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// A fence agent: its table, how options become a validated agent, how it connects.
 pub trait FenceAgent: Sized {
     /// The table.
-    const SPEC: &'static AgentSpec;
+    const SPEC: &'static FenceSpec;
+    /// Part of the action's budget kept after the last step for closing the connection (an
+    /// IPMI session's Close Session, say); the steps end that much before the budget does.
+    const CLOSE_SLACK: Duration = Duration::ZERO;
     /// The connected device.
     type Device: PowerDevice;
     /// Validate the options (validate-all; touches nothing).
     fn from_options(opts: &Options) -> Result<Self, FenceError>;
-    /// Connect (and log in) by `deadline`; the password is fetched here, not earlier.
+    /// Connect (and log in) by `deadline` (`login_timeout` from now); the password is fetched
+    /// here, not earlier.
     fn connect(&self, opts: &Options, deadline: Instant) -> Result<Self::Device, FenceError>;
+    /// Reboot by `deadline`. The default, [`power::reboot`], is a verified off then on; an agent
+    /// with a hardware power cycle may use [`power::cycle`], which trusts only what it sees.
+    fn reboot(
+        &self,
+        dev: &mut Self::Device,
+        timing: Timing,
+        deadline: Instant,
+    ) -> Result<(), FenceError> {
+        power::reboot(dev, timing, deadline)
+    }
 }
 
 /// What an action printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct FenceOutcome {
     /// Exit code.
     pub code: u8,
     /// Standard output.
@@ -46,16 +59,16 @@ pub struct Outcome {
     pub log: Vec<(bool, String)>,
 }
 
-impl Outcome {
+impl FenceOutcome {
     fn ok(stdout: impl Into<String>) -> Self {
-        Outcome {
+        FenceOutcome {
             code: EXIT_OK,
             stdout: stdout.into(),
             log: vec![],
         }
     }
     fn error(e: &FenceError) -> Self {
-        Outcome {
+        FenceOutcome {
             code: EXIT_ERROR,
             stdout: String::new(),
             log: vec![(true, e.to_string())],
@@ -68,29 +81,32 @@ pub type Request = (Options, FenceAction, Vec<String>);
 
 /// The options and action of one run, from argv or stdin (or what `--help`/`--version` print).
 pub fn read_options(
-    spec: &'static AgentSpec,
+    spec: &'static FenceSpec,
     argv: &[String],
-    stdin_text: impl FnOnce() -> String,
-) -> Result<Result<Request, Outcome>, FenceError> {
-    let (pairs, mut warnings): (Vec<(String, String)>, Vec<String>) = if argv.is_empty() {
-        let p = stdin::parse(&stdin_text());
+    stdin_text: impl FnOnce() -> Result<stdin::StdinText, FenceError>,
+) -> Result<Result<Request, FenceOutcome>, FenceError> {
+    let (pairs, mut warnings): (Vec<(String, stdin::Value)>, Vec<String>) = if argv.is_empty() {
+        let text = stdin_text()?;
+        let p = stdin::parse(&text);
         (p.pairs, p.warnings)
     } else {
         match args::parse(spec, argv)? {
-            Cli::Help => return Ok(Err(Outcome::ok(args::usage(spec)))),
+            Cli::Help => return Ok(Err(FenceOutcome::ok(args::usage(spec)))),
             Cli::Version => {
-                return Ok(Err(Outcome::ok(format!(
+                return Ok(Err(FenceOutcome::ok(format!(
                     "{} {}\n",
                     spec.name, spec.version
                 ))))
             }
             Cli::Pairs(p) => (
-                p.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                p.into_iter()
+                    .map(|(k, v)| (k.to_owned(), stdin::Value::exact(v)))
+                    .collect(),
                 vec![],
             ),
         }
     };
-    let (opts, w) = Options::from_pairs(spec, &pairs)?;
+    let (opts, w) = Options::from_values(spec, pairs)?;
     warnings.extend(w);
     let name = opts.str("action").unwrap_or("reboot");
     let action = FenceAction::parse(name).ok_or_else(|| {
@@ -103,39 +119,83 @@ pub fn read_options(
     Ok(Ok((opts, action, warnings)))
 }
 
-/// How long an action may take in total, from the options.
-pub fn action_budget(opts: &Options, action: FenceAction) -> Result<Duration, FenceError> {
+/// `power_wait` and `power_timeout` from the options. `power_timeout=0` is refused: fence-agents
+/// fails every power change with it (it never polls), so it can only be a mistake.
+pub fn timing(opts: &Options) -> Result<Timing, FenceError> {
+    let t = Timing {
+        power_timeout: opts.seconds("power_timeout")?,
+        power_wait: opts.seconds("power_wait")?,
+    };
+    if t.power_timeout.is_zero() && opts.spec().param("power_timeout").is_some() {
+        return Err(FenceError::usage(
+            "power_timeout=0 cannot verify any power change: give the seconds to wait for the state (default 20)",
+        ));
+    }
+    Ok(t)
+}
+
+/// How long an action may take in total: `delay`, `login_timeout`, `power_wait + power_timeout`
+/// per power change (two for reboot), [`QUERY_TIMEOUT`] for queries, and `close_slack`.
+pub fn action_budget(
+    opts: &Options,
+    action: FenceAction,
+    close_slack: Duration,
+) -> Result<Duration, FenceError> {
     let login = opts.seconds("login_timeout")?;
-    let power = opts.seconds("power_timeout")?;
-    let delay = match action {
-        FenceAction::On | FenceAction::Off | FenceAction::Reboot => opts.seconds("delay")?,
-        _ => Duration::ZERO,
+    let per_change = timing(opts)?.per_change();
+    let steps = match action {
+        FenceAction::Reboot => opts.seconds("delay")? + per_change * 2,
+        FenceAction::On | FenceAction::Off => opts.seconds("delay")? + per_change,
+        _ => QUERY_TIMEOUT,
     };
-    let changes = match action {
-        FenceAction::Reboot => 2,
-        FenceAction::On | FenceAction::Off => 1,
-        _ => 0,
+    Ok(login + steps + close_slack)
+}
+
+/// Refuse a target that is not one of the machines this device powers (`nodes`), before
+/// anything is sent: Pacemaker names the node in `plug`/`port` and `nodename`.
+pub fn check_target(opts: &Options) -> Result<(), FenceError> {
+    let Some(nodes) = opts.str("nodes") else {
+        return Ok(());
     };
-    Ok(delay + login + power * changes + CLOSE_SLACK)
+    let mine: Vec<&str> = nodes
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .collect();
+    for key in ["plug", "nodename"] {
+        if let Some(named) = opts.str(key).map(str::trim).filter(|n| !n.is_empty()) {
+            if !mine.iter().any(|m| m.eq_ignore_ascii_case(named)) {
+                return Err(FenceError::usage(format!(
+                    "{key} {named:?} is not a machine this device powers (nodes={}): refusing to touch power",
+                    mine.join(",")
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run one action of agent `A` with validated options.
-pub fn execute<A: FenceAgent>(opts: &Options, action: FenceAction) -> Outcome {
+pub fn execute<A: FenceAgent>(opts: &Options, action: FenceAction) -> FenceOutcome {
     match action {
-        FenceAction::Metadata => return Outcome::ok(crate::metadata::render(A::SPEC)),
-        FenceAction::Manpage => return Outcome::ok(crate::manpage::render(A::SPEC)),
+        FenceAction::Metadata => return FenceOutcome::ok(crate::metadata::render(A::SPEC)),
+        FenceAction::Manpage => return FenceOutcome::ok(crate::manpage::render(A::SPEC)),
         _ => {}
     }
-    let agent = match opts.check_required().and_then(|()| A::from_options(opts)) {
+    let agent = match opts
+        .check_required()
+        .and_then(|()| timing(opts))
+        .and_then(|_| check_target(opts))
+        .and_then(|()| A::from_options(opts))
+    {
         Ok(a) => a,
-        Err(e) => return Outcome::error(&e),
+        Err(e) => return FenceOutcome::error(&e),
     };
     if action == FenceAction::ValidateAll {
-        return Outcome::ok("");
+        return FenceOutcome::ok("");
     }
     match perform(&agent, opts, action) {
         Ok(o) => o,
-        Err(e) => Outcome::error(&e),
+        Err(e) => FenceOutcome::error(&e),
     }
 }
 
@@ -143,19 +203,16 @@ fn perform<A: FenceAgent>(
     agent: &A,
     opts: &Options,
     action: FenceAction,
-) -> Result<Outcome, FenceError> {
-    if matches!(action, FenceAction::List | FenceAction::ListStatus) {
+) -> Result<FenceOutcome, FenceError> {
+    let listing = matches!(action, FenceAction::List | FenceAction::ListStatus);
+    if listing && !A::SPEC.actions.contains(&FenceAction::List) {
         return Err(FenceError::Unsupported(format!(
             "{} controls one machine and cannot list the nodes it fences: set pcmk_host_list",
             A::SPEC.name
         )));
     }
-    // The steps end by `deadline`; the session's close (on drop) has CLOSE_SLACK after that.
-    let deadline = Instant::now() + action_budget(opts, action)? - CLOSE_SLACK;
-    let timing = Timing {
-        power_timeout: opts.seconds("power_timeout")?,
-        power_wait: opts.seconds("power_wait")?,
-    };
+    let timing = timing(opts)?;
+    let started = Instant::now();
     if matches!(
         action,
         FenceAction::On | FenceAction::Off | FenceAction::Reboot
@@ -166,12 +223,14 @@ fn perform<A: FenceAgent>(
             std::thread::sleep(delay);
         }
     }
-    let mut dev = agent.connect(opts, deadline)?;
-    let dev: &mut dyn PowerDevice = &mut dev;
+    // The steps end by `deadline`; the connection's close (on drop) has CLOSE_SLACK after that.
+    let deadline = started + action_budget(opts, action, A::CLOSE_SLACK)? - A::CLOSE_SLACK;
+    let login_by = deadline.min(Instant::now() + opts.seconds("login_timeout")?);
+    let mut dev = agent.connect(opts, login_by)?;
     let out = match action {
         FenceAction::Status => {
             let p = dev.power(deadline)?;
-            Outcome {
+            FenceOutcome {
                 code: if p == Power::On { EXIT_OK } else { EXIT_OFF },
                 stdout: format!("Status: {}\n", p.to_string().to_uppercase()),
                 log: vec![],
@@ -179,25 +238,36 @@ fn perform<A: FenceAgent>(
         }
         FenceAction::Monitor => {
             dev.power(deadline)?;
-            Outcome::ok("")
+            FenceOutcome::ok("")
+        }
+        FenceAction::List | FenceAction::ListStatus => {
+            let mut text = String::new();
+            for o in dev.list(deadline)? {
+                text.push_str(&o.id);
+                text.push(',');
+                text.push_str(&o.alias);
+                if action == FenceAction::ListStatus {
+                    let p = o.power.map(|p| p.to_string().to_uppercase());
+                    text.push(',');
+                    text.push_str(p.as_deref().unwrap_or("UNKNOWN"));
+                }
+                text.push('\n');
+            }
+            FenceOutcome::ok(text)
         }
         FenceAction::On => {
-            power::set_verified(dev, Power::On, timing, deadline)?;
-            Outcome::ok("Success: Powered ON\n")
+            power::set_verified(&mut dev, Power::On, timing, deadline)?;
+            FenceOutcome::ok("Success: Powered ON\n")
         }
         FenceAction::Off => {
-            power::set_verified(dev, Power::Off, timing, deadline)?;
-            Outcome::ok("Success: Powered OFF\n")
+            power::set_verified(&mut dev, Power::Off, timing, deadline)?;
+            FenceOutcome::ok("Success: Powered OFF\n")
         }
         FenceAction::Reboot => {
-            if opts.select("method").as_deref() == Some("cycle") {
-                power::cycle(dev, timing, deadline)?;
-            } else {
-                power::reboot(dev, timing, deadline)?;
-            }
-            Outcome::ok("Success: Rebooted\n")
+            agent.reboot(&mut dev, timing, deadline)?;
+            FenceOutcome::ok("Success: Rebooted\n")
         }
-        _ => Outcome::ok(""),
+        _ => FenceOutcome::ok(""),
     };
     Ok(out)
 }
@@ -205,10 +275,10 @@ fn perform<A: FenceAgent>(
 /// Everything but the process: argv, stdin and environment in, outcome out.
 pub fn dispatch<A: FenceAgent>(
     argv: &[String],
-    stdin_text: impl FnOnce() -> String,
+    stdin_text: impl FnOnce() -> Result<stdin::StdinText, FenceError>,
     env: impl Fn(&str) -> Option<String>,
     init_log: impl FnOnce(libocf::log::LogConfig),
-) -> Outcome {
+) -> FenceOutcome {
     let (opts, action, warnings) = match read_options(A::SPEC, argv, stdin_text) {
         Ok(Ok(x)) => x,
         Ok(Err(printed)) => return printed,
@@ -219,7 +289,7 @@ pub fn dispatch<A: FenceAgent>(
                 "-",
                 &env,
             ));
-            return Outcome::error(&e);
+            return FenceOutcome::error(&e);
         }
     };
     if action.needs_device() || action == FenceAction::ValidateAll {
@@ -239,19 +309,19 @@ pub fn dispatch<A: FenceAgent>(
     execute::<A>(&opts, action)
 }
 
-/// The whole agent: `fn main() -> ExitCode { libfence::run::<MyAgent>() }`.
+/// The whole agent: `fn main() -> ExitCode { libfence::run::<MyAgent>() }`. The process is made
+/// non-dumpable first (no core file or ptrace by other users can read the password).
 pub fn run<A: FenceAgent>() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let out = dispatch::<A>(
-        &argv,
-        || {
-            let mut s = String::new();
-            let _ = std::io::stdin().read_to_string(&mut s);
-            s
-        },
-        |k| std::env::var(k).ok(),
-        libocf::log::init,
-    );
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    let out = match argv() {
+        Ok(argv) => dispatch::<A>(
+            &argv,
+            || stdin::read(std::io::stdin().lock()),
+            |k| std::env::var(k).ok(),
+            libocf::log::init,
+        ),
+        Err(e) => FenceOutcome::error(&e),
+    };
     print!("{}", out.stdout);
     for (is_error, line) in &out.log {
         if *is_error {
@@ -265,10 +335,22 @@ pub fn run<A: FenceAgent>() -> ExitCode {
     ExitCode::from(out.code)
 }
 
+/// The arguments; one that is not UTF-8 is an error that does not show it.
+fn argv() -> Result<Vec<String>, FenceError> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(i, a)| {
+            a.into_string()
+                .map_err(|_| FenceError::usage(format!("argument {} is not UTF-8 text", i + 1)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{common, Kind, Param};
+    use crate::spec::common;
     use std::cell::Cell;
 
     thread_local! {
@@ -289,11 +371,7 @@ mod tests {
             Ok(())
         }
     }
-    const METHOD: Param = Param::string("method", "method", "method", "m")
-        .short('m')
-        .kind(Kind::Select(&["onoff", "cycle"]))
-        .default("onoff");
-    static SPEC: AgentSpec = AgentSpec {
+    static SPEC: FenceSpec = FenceSpec {
         name: "fence_fake",
         version: "0",
         shortdesc: "fake",
@@ -310,7 +388,7 @@ mod tests {
             common::DELAY,
             common::VERBOSE,
             common::NODENAME,
-            METHOD,
+            common::NODES,
         ],
         actions: &[
             FenceAction::On,
@@ -320,7 +398,7 @@ mod tests {
         ],
     };
     impl FenceAgent for Fake {
-        const SPEC: &'static AgentSpec = &SPEC;
+        const SPEC: &'static FenceSpec = &SPEC;
         type Device = FakeDev;
         fn from_options(o: &Options) -> Result<Self, FenceError> {
             if o.str("ip") == Some("bad") {
@@ -337,14 +415,14 @@ mod tests {
         }
     }
 
-    fn stdin_run(text: &str) -> Outcome {
+    fn stdin_run(text: &str) -> FenceOutcome {
         let t = text.to_owned();
-        dispatch::<Fake>(&[], move || t, |_| None, |_| {})
+        dispatch::<Fake>(&[], move || Ok(t.into()), |_| None, |_| {})
     }
 
-    fn argv_run(a: &str) -> Outcome {
+    fn argv_run(a: &str) -> FenceOutcome {
         let argv: Vec<String> = a.split_whitespace().map(str::to_owned).collect();
-        dispatch::<Fake>(&argv, String::new, |_| None, |_| {})
+        dispatch::<Fake>(&argv, || Ok(String::new().into()), |_| None, |_| {})
     }
 
     #[test]
@@ -400,13 +478,59 @@ mod tests {
         let (o, _) =
             Options::from_pairs(&SPEC, &[("ip", "x".to_owned()), ("delay", "3".to_owned())])
                 .unwrap();
+        let slack = Duration::from_secs(2);
         assert_eq!(
-            action_budget(&o, FenceAction::Reboot).unwrap(),
+            action_budget(&o, FenceAction::Reboot, slack).unwrap(),
             Duration::from_secs(3 + 5 + 40 + 2)
         );
+        // Queries get their own time after the login.
         assert_eq!(
-            action_budget(&o, FenceAction::Status).unwrap(),
-            Duration::from_secs(5 + 2)
+            action_budget(&o, FenceAction::Status, slack).unwrap(),
+            Duration::from_secs(5 + 2) + QUERY_TIMEOUT
         );
+        // power_wait counts in every power change.
+        let (o, _) = Options::from_pairs(
+            &SPEC,
+            &[("ip", "x".to_owned()), ("power_wait", "4".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(
+            action_budget(&o, FenceAction::Off, Duration::ZERO).unwrap(),
+            Duration::from_secs(5 + 4 + 20)
+        );
+    }
+
+    #[test]
+    fn a_plug_naming_another_node_touches_nothing() {
+        STATE.set(Power::On);
+        CONNECTS.set(0);
+        let o = stdin_run("action=off\nip=x\nnodes=node1, node1-ha\nport=node2\nnodename=node2\n");
+        assert_eq!(o.code, 1, "{o:?}");
+        assert!(
+            o.log[0]
+                .1
+                .starts_with("plug \"node2\" is not a machine this device powers"),
+            "{o:?}"
+        );
+        let o = stdin_run("action=status\nip=x\nnodes=node1\nplug=node1\nnodename=node2\n");
+        assert_eq!(o.code, 1, "nodename is checked too: {o:?}");
+        assert_eq!((CONNECTS.get(), STATE.get()), (0, Power::On));
+        let o =
+            stdin_run("action=off\nip=x\nnodes=node1,node1-ha\nport=NODE1-ha\nnodename=node1\n");
+        assert_eq!(o.code, 0, "{o:?}");
+        assert_eq!(STATE.get(), Power::Off);
+    }
+
+    #[test]
+    fn power_timeout_zero_is_refused_before_anything_is_sent() {
+        CONNECTS.set(0);
+        let o = stdin_run("action=on\nip=x\npower_timeout=0\n");
+        assert_eq!(o.code, 1, "{o:?}");
+        assert!(o.log[0].1.starts_with("power_timeout=0"), "{o:?}");
+        assert_eq!(
+            stdin_run("action=validate-all\nip=x\npower_timeout=0\n").code,
+            1
+        );
+        assert_eq!(CONNECTS.get(), 0);
     }
 }

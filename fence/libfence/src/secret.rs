@@ -1,4 +1,5 @@
-//! Secrets (passwords, keys): never shown by `Debug`, never `Display`ed, never put in argv.
+//! Secrets (passwords, keys): never shown by `Debug`, never `Display`ed, never put in argv,
+//! wiped from memory (`zeroize`) when dropped.
 
 use std::fmt;
 
@@ -17,6 +18,11 @@ impl Secret {
         &self.0
     }
 
+    /// Equal to `other`, compared in constant time (`subtle`).
+    pub fn ct_eq(&self, other: &[u8]) -> bool {
+        subtle::ConstantTimeEq::ct_eq(self.0.as_slice(), other).into()
+    }
+
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -31,7 +37,7 @@ impl fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        self.0.iter_mut().for_each(|b| *b = 0);
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

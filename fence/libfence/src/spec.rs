@@ -5,7 +5,7 @@ use crate::action::FenceAction;
 
 /// A parameter's type as fence-agents' meta-data names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum FenceKind {
     /// Free text.
     String,
     /// A whole number.
@@ -18,22 +18,22 @@ pub enum Kind {
     Select(&'static [&'static str]),
 }
 
-impl Kind {
+impl FenceKind {
     /// The `type` attribute of `<content>`.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::String => "string",
-            Kind::Integer => "integer",
-            Kind::Second => "second",
-            Kind::Boolean => "boolean",
-            Kind::Select(_) => "select",
+            FenceKind::String => "string",
+            FenceKind::Integer => "integer",
+            FenceKind::Second => "second",
+            FenceKind::Boolean => "boolean",
+            FenceKind::Select(_) => "select",
         }
     }
 }
 
 /// One parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Param {
+pub struct FenceParam {
     /// Current name (`ip`).
     pub name: &'static str,
     /// Old names it replaces (`ipaddr`): accepted everywhere, shown as deprecated in meta-data.
@@ -45,7 +45,7 @@ pub struct Param {
     /// Placeholder in `--ip=[ip]`; `None` for flags.
     pub value_name: Option<&'static str>,
     /// Type.
-    pub kind: Kind,
+    pub kind: FenceKind,
     /// Default value as text.
     pub default: Option<&'static str>,
     /// Must be given.
@@ -58,21 +58,21 @@ pub struct Param {
     pub shortdesc: &'static str,
 }
 
-impl Param {
+impl FenceParam {
     /// A string parameter `--long=[value_name]`.
     pub const fn string(
         name: &'static str,
         long: &'static str,
         value_name: &'static str,
         shortdesc: &'static str,
-    ) -> Param {
-        Param {
+    ) -> FenceParam {
+        FenceParam {
             name,
             obsoletes: None,
             short: None,
             long,
             value_name: Some(value_name),
-            kind: Kind::String,
+            kind: FenceKind::String,
             default: None,
             required: false,
             secret: false,
@@ -82,46 +82,46 @@ impl Param {
     }
 
     /// Set the type.
-    pub const fn kind(mut self, kind: Kind) -> Param {
+    pub const fn kind(mut self, kind: FenceKind) -> FenceParam {
         self.kind = kind;
-        if matches!(kind, Kind::Boolean) {
+        if matches!(kind, FenceKind::Boolean) {
             self.value_name = None;
         }
         self
     }
 
     /// Set the short option letter.
-    pub const fn short(mut self, c: char) -> Param {
+    pub const fn short(mut self, c: char) -> FenceParam {
         self.short = Some(c);
         self
     }
 
     /// Set the old name.
-    pub const fn obsoletes(mut self, old: &'static str) -> Param {
+    pub const fn obsoletes(mut self, old: &'static str) -> FenceParam {
         self.obsoletes = Some(old);
         self
     }
 
     /// Set the default.
-    pub const fn default(mut self, d: &'static str) -> Param {
+    pub const fn default(mut self, d: &'static str) -> FenceParam {
         self.default = Some(d);
         self
     }
 
     /// Mark required.
-    pub const fn required(mut self) -> Param {
+    pub const fn required(mut self) -> FenceParam {
         self.required = true;
         self
     }
 
     /// Mark secret.
-    pub const fn secret(mut self) -> Param {
+    pub const fn secret(mut self) -> FenceParam {
         self.secret = true;
         self
     }
 
     /// Hide from meta-data.
-    pub const fn hidden(mut self) -> Param {
+    pub const fn hidden(mut self) -> FenceParam {
         self.hidden = true;
         self
     }
@@ -147,25 +147,27 @@ impl Param {
 
 /// The parameters every hasan fence agent shares, in fence-agents' spelling.
 pub mod common {
-    use super::{Kind, Param};
+    use super::{FenceKind, FenceParam};
 
     /// `action`.
-    pub const ACTION: Param = Param::string("action", "action", "action", "Fencing action")
-        .short('o')
-        .default("reboot")
-        .required();
+    pub const ACTION: FenceParam =
+        FenceParam::string("action", "action", "action", "Fencing action")
+            .short('o')
+            .default("reboot")
+            .required();
     /// `ip` / `ipaddr`.
-    pub const IP: Param =
-        Param::string("ip", "ip", "ip", "IP address or hostname of fencing device")
+    pub const IP: FenceParam =
+        FenceParam::string("ip", "ip", "ip", "IP address or hostname of fencing device")
             .short('a')
             .obsoletes("ipaddr")
             .required();
     /// `username` / `login`.
-    pub const USERNAME: Param = Param::string("username", "username", "name", "Login name")
-        .short('l')
-        .obsoletes("login");
+    pub const USERNAME: FenceParam =
+        FenceParam::string("username", "username", "name", "Login name")
+            .short('l')
+            .obsoletes("login");
     /// `password` / `passwd`.
-    pub const PASSWORD: Param = Param::string(
+    pub const PASSWORD: FenceParam = FenceParam::string(
         "password",
         "password",
         "password",
@@ -175,7 +177,7 @@ pub mod common {
     .obsoletes("passwd")
     .secret();
     /// `password_script` / `passwd_script`.
-    pub const PASSWORD_SCRIPT: Param = Param::string(
+    pub const PASSWORD_SCRIPT: FenceParam = FenceParam::string(
         "password_script",
         "password-script",
         "script",
@@ -184,7 +186,7 @@ pub mod common {
     .short('S')
     .obsoletes("passwd_script");
     /// `plug` / `port`.
-    pub const PLUG: Param = Param::string(
+    pub const PLUG: FenceParam = FenceParam::string(
         "plug",
         "plug",
         "id",
@@ -193,61 +195,69 @@ pub mod common {
     .short('n')
     .obsoletes("port");
     /// `power_timeout`.
-    pub const POWER_TIMEOUT: Param = Param::string(
+    pub const POWER_TIMEOUT: FenceParam = FenceParam::string(
         "power_timeout",
         "power-timeout",
         "seconds",
         "Seconds to wait for the device to reach the requested power state (then the action fails)",
     )
-    .kind(Kind::Second)
+    .kind(FenceKind::Second)
     .default("20");
     /// `power_wait`.
-    pub const POWER_WAIT: Param = Param::string(
+    pub const POWER_WAIT: FenceParam = FenceParam::string(
         "power_wait",
         "power-wait",
         "seconds",
         "Seconds to wait after a power command before polling its state (0: poll at once)",
     )
-    .kind(Kind::Second)
+    .kind(FenceKind::Second)
     .default("0");
     /// `login_timeout`.
-    pub const LOGIN_TIMEOUT: Param = Param::string(
+    pub const LOGIN_TIMEOUT: FenceParam = FenceParam::string(
         "login_timeout",
         "login-timeout",
         "seconds",
         "Seconds to wait for the device to accept a session, all retries included",
     )
-    .kind(Kind::Second)
+    .kind(FenceKind::Second)
     .default("5");
     /// `delay`.
-    pub const DELAY: Param = Param::string(
+    pub const DELAY: FenceParam = FenceParam::string(
         "delay",
         "delay",
         "seconds",
         "Seconds to wait before fencing is started",
     )
-    .kind(Kind::Second)
+    .kind(FenceKind::Second)
     .default("0");
     /// `verbose`.
-    pub const VERBOSE: Param = Param::string(
+    pub const VERBOSE: FenceParam = FenceParam::string(
         "verbose",
         "verbose",
         "",
         "Verbose mode: debug messages on stderr",
     )
     .short('v')
-    .kind(Kind::Boolean);
+    .kind(FenceKind::Boolean);
     /// `quiet`.
-    pub const QUIET: Param = Param::string(
+    pub const QUIET: FenceParam = FenceParam::string(
         "quiet",
         "quiet",
         "",
         "Disable logging to stderr; errors are still shown",
     )
     .short('q')
-    .kind(Kind::Boolean);
-    /// `nodename` (sent by Pacemaker; not used by these agents).
-    pub const NODENAME: Param = Param::string(
+    .kind(FenceKind::Boolean);
+    /// `nodes`: the machines this device powers; a `plug`/`port` or `nodename` naming another
+    /// is refused before anything is sent.
+    pub const NODES: FenceParam = FenceParam::string(
+        "nodes",
+        "nodes",
+        "names",
+        "Names of the node(s) this device powers, separated by commas; when set, a plug/port or nodename naming any other machine is refused (exit 1) before anything is sent",
+    );
+    /// `nodename` (sent by Pacemaker: the node being fenced; checked against `nodes`).
+    pub const NODENAME: FenceParam = FenceParam::string(
         "nodename",
         "nodename",
         "name",
@@ -258,7 +268,7 @@ pub mod common {
 
 /// An agent's table.
 #[derive(Debug, Clone, Copy)]
-pub struct AgentSpec {
+pub struct FenceSpec {
     /// Binary name (`fence_hasan_ipmi`).
     pub name: &'static str,
     /// Version shown by `--version`.
@@ -270,14 +280,14 @@ pub struct AgentSpec {
     /// Vendor URL (mandatory in fence-agents' schema).
     pub vendor_url: &'static str,
     /// Parameters, in meta-data order.
-    pub params: &'static [Param],
+    pub params: &'static [FenceParam],
     /// Actions advertised in meta-data.
     pub actions: &'static [FenceAction],
 }
 
-impl AgentSpec {
+impl FenceSpec {
     /// The parameter `key` names (current or old name).
-    pub fn param(&self, key: &str) -> Option<&'static Param> {
+    pub fn param(&self, key: &str) -> Option<&'static FenceParam> {
         self.params.iter().find(|p| p.answers_to(key))
     }
 
@@ -296,7 +306,7 @@ impl AgentSpec {
                     out.push(format!("{} and {} share --{}", p.name, q.name, p.long));
                 }
             }
-            if let (Some(d), Kind::Select(opts)) = (p.default, p.kind) {
+            if let (Some(d), FenceKind::Select(opts)) = (p.default, p.kind) {
                 if !opts.contains(&d) {
                     out.push(format!("{}: default {d} is not an option", p.name));
                 }

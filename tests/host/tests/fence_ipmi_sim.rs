@@ -139,12 +139,13 @@ fn failures_are_clear_one_line_and_bounded() {
         r.elapsed
     );
 
-    // A state that is never reached is a failure, not a success: power on with a
-    // power_timeout of 0 cannot be verified.
+    // power_timeout=0 cannot verify anything (fence-agents fails every change with it): refused
+    // before anything is sent.
     assert_eq!(sim.agent("off", "").code, 0);
     let r = sim.agent("on", "power_timeout=0\n");
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.errors()[0].contains("did not reach on"), "{}", r.stderr);
+    assert!(r.errors()[0].contains("power_timeout=0"), "{}", r.stderr);
+    assert_eq!(sim.machine(), None);
 }
 
 #[test]
@@ -461,4 +462,113 @@ fn reboot_succeeds_once_the_node_is_off_even_if_power_on_fails() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn a_cycle_the_bmc_acknowledges_but_never_does_is_not_a_reboot() {
+    let sim = IpmiSim::start(16423);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine().expect("machine on");
+    sim.deaf();
+    let r = sim.agent("reboot", "method=cycle\npower_timeout=2\n");
+    assert_eq!(r.code, 1, "a cycle never seen must not be a success: {r:?}");
+    assert!(!r.stdout.contains("Success"), "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(r.errors()[0].contains("did not reach off"), "{}", r.stderr);
+    assert_eq!(sim.machine(), Some(machine));
+}
+
+#[test]
+fn options_that_select_another_machine_are_refused() {
+    let sim = IpmiSim::start(16424);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine().expect("machine on");
+    for (extra, expected) in [
+        ("target=0x30\n", "target (IPMI bridging) is not supported"),
+        (
+            "port_as_ip=1\nport=127.0.0.1\n",
+            "port_as_ip is not supported",
+        ),
+    ] {
+        let r = sim.agent("off", extra);
+        assert_eq!(r.code, 1, "{extra}: {r:?}");
+        assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+        assert!(r.errors()[0].contains(expected), "{extra}: {}", r.stderr);
+        assert_eq!(sim.machine(), Some(machine), "{extra} switched the machine");
+    }
+    let port = sim.port.to_string();
+    let r = run_agent(
+        "",
+        &[
+            "-o",
+            "off",
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &port,
+            "-l",
+            "admin",
+            "-p",
+            PASSWORD,
+            "--target=0x30",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(sim.machine(), Some(machine));
+}
+
+#[test]
+fn a_plug_naming_another_node_fails_without_touching_power() {
+    let sim = IpmiSim::start(16425);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine().expect("machine on");
+    let baseline = sim.active_sessions();
+    // What Pacemaker sends when asked to fence node2 through node1's device.
+    let r = sim.agent("off", "nodes=node1\nport=node2\nnodename=node2\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(
+        r.errors()[0].contains("\"node2\" is not a machine this device powers"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), Some(machine));
+    let r = sim.agent("status", "nodes=node1\nplug=node2\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        sim.active_sessions(),
+        baseline,
+        "the BMC was not even logged in to"
+    );
+    // The right node is fenced.
+    let r = sim.agent("off", "nodes=node1\nport=node1\nnodename=node1\n");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn an_all_zero_kg_means_no_kg() {
+    // ipmi_sim has no K_G: 20 zero bytes is how BMCs and ipmitool spell "none".
+    let sim = IpmiSim::start(16426);
+    let r = sim.agent("on", &format!("hexadecimal_kg={}\n", "0".repeat(40)));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let r = sim.agent("off", "hexadecimal_kg=0x0000\n");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn password_script_takes_precedence_over_password() {
+    let sim = IpmiSim::start(16427);
+    let script = sim.dir().join("pw");
+    std::fs::write(&script, format!("#!/bin/sh\necho '{PASSWORD}'\n")).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // As fence-agents: the script's password is used, the stale password= is not.
+    let r = sim.agent(
+        "on",
+        &format!("password=wrong\npassword_script={}\n", script.display()),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
 }

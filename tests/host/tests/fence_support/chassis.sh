@@ -7,7 +7,8 @@ off() { if alive; then kill "$(cat "$pidf")"; fi; rm -f "$pidf"; }
 op=$1; shift
 case "$op" in
 get) for what in "$@"; do case "$what" in power) if alive; then echo power:1; else echo power:0; fi;; esac; done ;;
-set) if [ -f "$dir/refuse_on" ] && [ "$1 $2" = "power 1" ]; then exit 1; fi
+set) if [ -f "$dir/deaf" ]; then exit 0; fi  # acknowledges everything, switches nothing
+     if [ -f "$dir/refuse_on" ] && [ "$1 $2" = "power 1" ]; then exit 1; fi
      if [ -f "$dir/lag" ]; then
        # A slow machine: the change happens in the background after <lag> seconds.
        lag=$(cat "$dir/lag"); rm -f "$dir/lag"

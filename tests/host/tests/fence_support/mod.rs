@@ -164,6 +164,11 @@ impl IpmiSim {
         std::fs::write(self.dir.path().join("refuse_on"), "").unwrap();
     }
 
+    /// Make the BMC acknowledge every chassis command and switch nothing.
+    pub fn deaf(&self) {
+        std::fs::write(self.dir.path().join("deaf"), "").unwrap();
+    }
+
     /// stdin for the agent, with the given extra lines.
     pub fn stdin(&self, action: &str, extra: &str) -> String {
         format!(

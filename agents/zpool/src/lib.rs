@@ -1,0 +1,19 @@
+//! ocf:hasan:zpool — a ZFS pool with multihost protection (see the README and `meta-data`).
+
+mod agent;
+mod config;
+mod datasets;
+mod health;
+mod holders;
+mod import;
+mod importargs;
+mod mmp;
+pub mod spec;
+mod start;
+mod stop;
+mod sysfs;
+
+#[cfg(test)]
+mod tests;
+
+pub use agent::Zpool;
