@@ -6,6 +6,7 @@ mod clock;
 mod events;
 mod host;
 mod journal;
+mod manpage;
 mod run;
 mod standby;
 mod timeline;

@@ -99,11 +99,7 @@ fn dispatch(cmd: Command, host: &dyn Host) -> Result<u8> {
             Ok(0)
         }
         Command::Manpage => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command().name("hasan"))
-                .section("8")
-                .render(&mut buf)?;
-            out(&String::from_utf8_lossy(&buf))?;
+            out(&crate::manpage::render(env!("CARGO_PKG_VERSION")))?;
             Ok(0)
         }
     }
