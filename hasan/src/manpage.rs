@@ -76,12 +76,8 @@ pub fn render(version: &str) -> String {
                 .first()
                 .map(|d| format!(" (default {})", d.to_string_lossy()))
                 .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                ".TP\n{name}\n{}{}",
-                roff(&a.get_help().map(|h| h.to_string()).unwrap_or_default()),
-                roff(&default)
-            );
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let _ = writeln!(o, ".TP\n{name}\n{}", roff(&format!("{help}.{default}")));
         }
     }
     o.push_str(TAIL);
