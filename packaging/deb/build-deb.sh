@@ -48,6 +48,9 @@ cat > "$root/usr/share/lintian/overrides/hasan" <<'OVERRIDES'
 hasan: initial-upload-closes-no-bugs
 # The OCF standard puts resource agents, which are executables, in /usr/lib/ocf/resource.d/<provider>/.
 hasan: executable-in-usr-lib [usr/lib/ocf/resource.d/hasan/*]
+# hasan-standby.service starts and stops with Pacemaker, however Pacemaker is started (at boot or by
+# `pcs cluster start`), so that its standby always runs before Pacemaker stops.
+hasan: systemd-service-file-refers-to-unusual-wantedby-target pacemaker.service [usr/lib/systemd/system/hasan-standby.service]
 OVERRIDES
 
 year=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)
