@@ -49,7 +49,11 @@ uninstall:
 deps:
 	tests/deps.sh
 
+# Every crate inherits the workspace's rust-version, so clippy's incompatible_msrv checks it.
 lint:
+	@for f in $$(find . -name Cargo.toml -not -path './target/*' -not -path './Cargo.toml'); do \
+	  grep -q '^rust-version.workspace = true' $$f || { echo "$$f: add rust-version.workspace = true"; exit 1; }; \
+	done
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 

@@ -32,6 +32,14 @@ impl Runner for SystemRunner {
     }
 }
 
+/// A shared runner is a runner: a test keeps an `Arc<ScriptedRunner>` to check what ran after
+/// giving a clone to the agent.
+impl<R: Runner + ?Sized> Runner for std::sync::Arc<R> {
+    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
+        (**self).output(cmd)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

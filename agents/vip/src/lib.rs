@@ -1,14 +1,14 @@
 //! ocf:hasan:vip — a virtual IPv4/IPv6 address on a given interface, managed over netlink and
 //! announced with gratuitous ARP or unsolicited neighbour advertisements (replaces IPaddr2).
 
-pub mod actions;
-pub mod agent;
-pub mod config;
+mod actions;
+mod agent;
+mod config;
 #[cfg(test)]
 mod fake;
-pub mod frames;
-pub mod net;
-pub mod netlink;
+mod frames;
+mod net;
+mod netlink;
 mod packet;
 pub mod spec;
 

@@ -62,13 +62,18 @@ const METHOD: FenceParam = FenceParam::string(
 .short('m')
 .kind(FenceKind::Select(&["onoff", "cycle"]))
 .default("onoff");
+const BMC_GUID: FenceParam = FenceParam::string(
+    "bmc_guid",
+    "bmc-guid",
+    "guid",
+    "Pin the BMC: its GUID as sent in RAKP 2 (32 hexadecimal digits, dashes allowed; logged with verbose=1). A BMC that authenticates another GUID is refused before any command (a wrong ip or DNS answer)",
+);
 const TARGET: FenceParam = FenceParam::string(
     "target",
     "target",
     "address",
     "fence_ipmilan's IPMI bridging to another controller: refused (it would switch another machine)",
 )
-.short('T')
 .hidden();
 const PORT_AS_IP: FenceParam = FenceParam::string(
     "port_as_ip",
@@ -106,6 +111,7 @@ options that would switch another machine (target, port_as_ip) are refused.",
         common::PASSWORD,
         common::PASSWORD_SCRIPT,
         KG,
+        BMC_GUID,
         LANPLUS,
         CIPHER,
         PRIVLVL,
@@ -159,6 +165,28 @@ pub fn parse_kg(s: &str) -> Result<Option<Secret>, FenceError> {
     Ok((!kg.expose().iter().all(|b| *b == 0)).then_some(kg))
 }
 
+/// Parse `bmc_guid`: 32 hexadecimal digits, dashes and braces ignored, in the byte order the BMC
+/// sends in RAKP 2.
+pub fn parse_guid(s: &str) -> Result<[u8; 16], FenceError> {
+    let digits: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '{' | '}'))
+        .collect();
+    let bad = || FenceError::usage("invalid bmc_guid: expected 32 hexadecimal digits");
+    if digits.len() != 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let mut guid = [0u8; 16];
+    for (i, b) in guid.iter_mut().enumerate() {
+        *b = digits
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(bad)?;
+    }
+    Ok(guid)
+}
+
 /// The validated configuration (no password yet: it is fetched when connecting).
 #[derive(Debug, Clone)]
 pub struct IpmiAgent {
@@ -170,6 +198,7 @@ pub struct IpmiAgent {
     cipher: CipherChoice,
     login_timeout: Duration,
     cycle: bool,
+    guid: Option<[u8; 16]>,
 }
 
 impl FenceAgent for IpmiAgent {
@@ -201,7 +230,7 @@ impl FenceAgent for IpmiAgent {
         if username.len() > 16 {
             return Err(FenceError::usage("username is longer than IPMI's 16 bytes"));
         }
-        if o.str("password").is_some_and(|p| p.len() > 20) {
+        if o.str("password_script").is_none() && o.str("password").is_some_and(|p| p.len() > 20) {
             return Err(FenceError::usage(
                 "password is longer than IPMI 2.0's 20 bytes",
             ));
@@ -223,6 +252,7 @@ impl FenceAgent for IpmiAgent {
             cipher,
             login_timeout: o.seconds("login_timeout")?,
             cycle: o.select("method").as_deref() == Some("cycle"),
+            guid: o.str("bmc_guid").map(parse_guid).transpose()?,
         })
     }
 
@@ -251,6 +281,7 @@ impl FenceAgent for IpmiAgent {
             kg: self.kg.clone(),
             privilege: self.privilege,
             cipher: self.cipher,
+            guid: self.guid,
         };
         let session = Session::open(&target, login_by)?;
         tracing::debug!(
@@ -259,21 +290,81 @@ impl FenceAgent for IpmiAgent {
             self.port,
             session.suite().id()
         );
-        Ok(IpmiDevice { session })
+        Ok(IpmiDevice {
+            session: Some(session),
+            target,
+        })
     }
 }
 
-/// A logged-in BMC.
+/// How long a BMC may be silent inside its session before the session counts as dropped
+/// (shared-NIC BMCs drop their sessions when the host powers off) and a new one is opened.
+pub const SESSION_SILENCE: Duration = Duration::from_secs(2);
+/// Time given to closing a session the BMC stopped answering in.
+const ABANDON_GRACE: Duration = Duration::from_millis(300);
+
+/// A logged-in BMC; it logs in again, within the deadline, when its session goes silent.
 #[derive(Debug)]
 pub struct IpmiDevice {
-    session: Session,
+    session: Option<Session>,
+    target: Target,
+}
+
+impl IpmiDevice {
+    /// Run a command by `deadline`. With `again`, a session that stays silent for
+    /// [`SESSION_SILENCE`] is given up and the command sent once more in a new session (only for
+    /// commands that may be repeated: status, power on, power off).
+    fn command(
+        &mut self,
+        netfn: u8,
+        command: u8,
+        data: &[u8],
+        deadline: Instant,
+        again: bool,
+    ) -> Result<Vec<u8>, FenceError> {
+        if let Some(session) = self.session.as_mut() {
+            let by = if again {
+                deadline.min(Instant::now() + SESSION_SILENCE)
+            } else {
+                deadline
+            };
+            match session.command(netfn, command, data, by) {
+                Err(FenceError::Unreachable(e)) if again && Instant::now() < deadline => {
+                    tracing::warn!("{e}: the BMC dropped the session, logging in again");
+                    if let Some(s) = self.session.take() {
+                        s.abandon(ABANDON_GRACE);
+                    }
+                }
+                result => return result,
+            }
+        }
+        let session = self.session.insert(Session::open(&self.target, deadline)?);
+        session.command(netfn, command, data, deadline)
+    }
+
+    /// Chassis Control "power cycle" (only the BMC's acknowledgement: see [`power::cycle`];
+    /// never sent twice).
+    pub fn power_cycle(&mut self, deadline: Instant) -> Result<(), FenceError> {
+        self.command(
+            cmd::NETFN_CHASSIS,
+            cmd::CHASSIS_CONTROL,
+            &[0x02],
+            deadline,
+            false,
+        )
+        .map(|_| ())
+    }
 }
 
 impl PowerDevice for IpmiDevice {
     fn power(&mut self, deadline: Instant) -> Result<Power, FenceError> {
-        let d = self
-            .session
-            .command(cmd::NETFN_CHASSIS, cmd::GET_CHASSIS_STATUS, &[], deadline)?;
+        let d = self.command(
+            cmd::NETFN_CHASSIS,
+            cmd::GET_CHASSIS_STATUS,
+            &[],
+            deadline,
+            true,
+        )?;
         let state = d.first().ok_or_else(|| {
             FenceError::Device("BMC sent an empty Get Chassis Status reply".into())
         })?;
@@ -289,23 +380,14 @@ impl PowerDevice for IpmiDevice {
             Power::Off => 0x00,
             Power::On => 0x01,
         };
-        self.session
-            .command(
-                cmd::NETFN_CHASSIS,
-                cmd::CHASSIS_CONTROL,
-                &[control],
-                deadline,
-            )
-            .map(|_| ())
-    }
-}
-
-impl IpmiDevice {
-    /// Chassis Control "power cycle" (only the BMC's acknowledgement: see [`power::cycle`]).
-    pub fn power_cycle(&mut self, deadline: Instant) -> Result<(), FenceError> {
-        self.session
-            .command(cmd::NETFN_CHASSIS, cmd::CHASSIS_CONTROL, &[0x02], deadline)
-            .map(|_| ())
+        self.command(
+            cmd::NETFN_CHASSIS,
+            cmd::CHASSIS_CONTROL,
+            &[control],
+            deadline,
+            true,
+        )
+        .map(|_| ())
     }
 }
 
@@ -320,6 +402,36 @@ mod tests {
             !SPEC.actions.contains(&FenceAction::List),
             "list must not be advertised"
         );
+    }
+
+    #[test]
+    fn guid_parses_32_hex_digits_with_or_without_dashes() {
+        let g = parse_guid("a1234567-89ab-cdef-a123-456789abcdef").unwrap();
+        assert_eq!(g[0], 0xa1);
+        assert_eq!(g[15], 0xef);
+        assert_eq!(parse_guid("{A123456789ABCDEFA123456789ABCDEF}").unwrap(), g);
+        assert!(parse_guid("a123").is_err());
+        assert!(parse_guid(&"g".repeat(32)).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn kg_and_guid_parsers_never_panic(s in "\\PC{0,50}") {
+            let _ = parse_kg(&s);
+            let _ = parse_guid(&s);
+        }
+
+        #[test]
+        fn any_nonzero_kg_is_kept_and_zeros_are_none(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..=20)) {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            let kg = parse_kg(&hex).unwrap();
+            if b.iter().all(|x| *x == 0) {
+                proptest::prop_assert!(kg.is_none());
+            } else {
+                let kg = kg.unwrap();
+                proptest::prop_assert_eq!(kg.expose(), b.as_slice());
+            }
+        }
     }
 
     #[test]

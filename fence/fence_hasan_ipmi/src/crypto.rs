@@ -222,9 +222,25 @@ impl SessionKeys {
         v
     }
 
-    /// Check a packet's AuthCode in constant time.
+    /// Check a packet's AuthCode (exactly the suite's length) in constant time, with the MAC's
+    /// own truncated verification.
     pub fn verify(&self, data: &[u8], code: &[u8]) -> bool {
-        ct_eq(&self.auth_code(data), code)
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8], code: &[u8]) -> bool {
+            match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+                Ok(mut m) => {
+                    m.update(data);
+                    m.verify_truncated_left(code).is_ok()
+                }
+                Err(_) => false,
+            }
+        }
+        if code.len() != self.suite.integrity_len() {
+            return false;
+        }
+        match self.suite {
+            Suite::S3 => run::<Hmac<sha1::Sha1>>(self.k1.expose(), data, code),
+            Suite::S17 => run::<Hmac<sha2::Sha256>>(self.k1.expose(), data, code),
+        }
     }
 
     fn aes_key(&self) -> Option<&[u8]> {
@@ -263,11 +279,9 @@ impl SessionKeys {
     }
 }
 
-/// Constant-time equality.
+/// Constant-time equality (`subtle`) of two non-empty codes.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && !a.is_empty()
-        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !a.is_empty() && bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 #[cfg(test)]
@@ -299,6 +313,12 @@ mod tests {
         assert_eq!(keys(Suite::S17).auth_code(b"x").len(), 16);
         assert!(keys(Suite::S17).verify(b"x", &keys(Suite::S17).auth_code(b"x")));
         assert!(!keys(Suite::S17).verify(b"y", &keys(Suite::S17).auth_code(b"x")));
+        // A truncated code is not a shorter valid one.
+        let code = keys(Suite::S3).auth_code(b"x");
+        assert!(!keys(Suite::S3).verify(b"x", &code[..4]));
+        assert!(!keys(Suite::S3).verify(b"x", &[]));
+        assert!(!ct_eq(&[], &[]));
+        assert!(ct_eq(&[1, 2], &[1, 2]) && !ct_eq(&[1, 2], &[1, 3]) && !ct_eq(&[1], &[1, 2]));
     }
 
     #[test]

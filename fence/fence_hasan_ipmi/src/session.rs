@@ -1,17 +1,23 @@
-//! One RMCP+ session with a BMC over UDP: cipher suite choice, Open Session + RAKP 1–4,
-//! Set Session Privilege Level, commands with retransmission, and Close Session on every path
-//! (an open session is closed when the value is dropped, errors included).
+//! One RMCP+ session with a BMC over UDP: name resolution under the deadline (every address
+//! tried), cipher suite choice (each suite its share of the login time), Open Session + RAKP 1–4
+//! (error replies and forged codes do not end a login: only a valid reply or the deadline does),
+//! the optional GUID pin, Set Session Privilege Level, commands with retransmission, and Close
+//! Session on every path (an open session is closed when the value is dropped, errors included).
 
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 use libfence::{FenceError, Secret};
+use zeroize::Zeroizing;
 
 use crate::crypto::{ct_eq, Exchange, SessionKeys, Suite};
 use crate::wire::{self, payload};
 
-/// Longest wait for one reply before the request is sent again.
+/// Longest wait for one reply inside a session before the request is sent again.
 pub const RETRY_INTERVAL: Duration = Duration::from_millis(500);
+/// First wait before a request outside a session is sent again; each further wait doubles (a
+/// BMC busy creating sessions is not flooded).
+pub const PRESESSION_RETRY: Duration = Duration::from_secs(1);
 /// Bound of the pre-session Get Channel Cipher Suites probe (`cipher=auto`).
 pub const CIPHER_PROBE: Duration = Duration::from_millis(300);
 /// Time given to Close Session when a session is dropped (three sends); libfence keeps this
@@ -111,55 +117,96 @@ pub struct Target {
     pub privilege: Privilege,
     /// Cipher suite.
     pub cipher: CipherChoice,
+    /// The GUID the BMC must authenticate in RAKP 2, when pinned.
+    pub guid: Option<[u8; 16]>,
 }
 
 fn unreachable(t: &Target, why: &str) -> FenceError {
     FenceError::Unreachable(format!("BMC {}:{} {why}", t.host, t.port))
 }
 
-/// An open socket to the BMC, with the receive loop shared by every exchange.
+/// The BMC's addresses, resolved by `deadline` (a hung resolver does not hang the fence).
+pub fn resolve(t: &Target, deadline: Instant) -> Result<Vec<SocketAddr>, FenceError> {
+    let host = t.host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, t.port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (name, port) = (host.to_owned(), t.port);
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.collect::<Vec<_>>()),
+        );
+    });
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(unreachable(t, "has no address")),
+        Ok(Err(e)) => Err(unreachable(t, &format!("cannot be resolved: {e}"))),
+        Err(_) => Err(unreachable(t, "could not be resolved in time")),
+    }
+}
+
+/// How a request is sent again while no acceptable reply came.
+#[derive(Debug, Clone, Copy)]
+enum Resend {
+    /// After the same interval each time (inside a session).
+    Every(Duration),
+    /// After an interval that doubles each time (outside a session).
+    Backoff(Duration),
+}
+
+/// An open socket to one address of the BMC, with the receive loop shared by every exchange.
 #[derive(Debug)]
 struct Link {
     sock: UdpSocket,
     refused: bool,
+    /// Give up at the first "connection refused" (another address is left to try).
+    fail_fast: bool,
 }
 
 impl Link {
-    fn open(t: &Target) -> Result<Link, FenceError> {
-        let addr: SocketAddr = (t.host.as_str(), t.port)
-            .to_socket_addrs()
-            .map_err(|e| unreachable(t, &format!("cannot be resolved: {e}")))?
-            .next()
-            .ok_or_else(|| unreachable(t, "has no address"))?;
+    fn open(addr: SocketAddr, fail_fast: bool) -> Result<Link, FenceError> {
         let local: SocketAddr = if addr.is_ipv4() {
             "0.0.0.0:0"
         } else {
             "[::]:0"
         }
         .parse()
-        .map_err(|_| unreachable(t, "bad local address"))?;
-        let sock = UdpSocket::bind(local).map_err(|e| unreachable(t, &format!("socket: {e}")))?;
+        .map_err(|_| FenceError::Unreachable(format!("BMC {addr}: bad local address")))?;
+        let sock = UdpSocket::bind(local)
+            .map_err(|e| FenceError::Unreachable(format!("BMC {addr}: socket: {e}")))?;
         sock.connect(addr)
-            .map_err(|e| unreachable(t, &format!("connect: {e}")))?;
+            .map_err(|e| FenceError::Unreachable(format!("BMC {addr}: connect: {e}")))?;
         Ok(Link {
             sock,
             refused: false,
+            fail_fast,
         })
     }
 
-    /// Send `req`, wait for a datagram `accept` maps to `Some`, resend every
-    /// [`RETRY_INTERVAL`] until `until`. `None` when nothing acceptable came.
+    /// Send `req`, wait for a datagram `accept` maps to `Some`, send again as `resend` says
+    /// until `until`. `None` when nothing acceptable came.
     fn exchange<T>(
         &mut self,
         mut req: impl FnMut() -> Option<Vec<u8>>,
         until: Instant,
+        resend: Resend,
         mut accept: impl FnMut(&[u8]) -> Option<T>,
     ) -> Option<T> {
         let mut buf = [0u8; 1024];
+        let (mut interval, doubles) = match resend {
+            Resend::Every(d) => (d, false),
+            Resend::Backoff(d) => (d, true),
+        };
         while Instant::now() < until {
             let pkt = req()?;
             let _ = self.sock.send(&pkt);
-            let resend_at = (Instant::now() + RETRY_INTERVAL).min(until);
+            let resend_at = (Instant::now() + interval).min(until);
+            if doubles {
+                interval = interval.saturating_mul(2);
+            }
             loop {
                 let left = resend_at.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -177,6 +224,9 @@ impl Link {
                     Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                         // ICMP port unreachable: nothing listens (yet); wait, then resend.
                         self.refused = true;
+                        if self.fail_fast {
+                            return None;
+                        }
                         std::thread::sleep(left.min(Duration::from_millis(100)));
                     }
                     Err(_) => {}
@@ -191,6 +241,34 @@ fn random<const N: usize>() -> Result<[u8; N], FenceError> {
     let mut b = [0u8; N];
     getrandom::fill(&mut b).map_err(|e| FenceError::Device(format!("no randomness: {e}")))?;
     Ok(b)
+}
+
+/// One exchange outside a session: send `request` (payload type, body), back off, and hand the
+/// payload of each reply of type `reply_type` to `accept` until it takes one or `deadline` passes.
+fn presession<T>(
+    link: &mut Link,
+    request: (u8, &[u8]),
+    reply_type: u8,
+    deadline: Instant,
+    mut accept: impl FnMut(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let packet = wire::presession_packet(request.0, request.1);
+    link.exchange(
+        || Some(packet.clone()),
+        deadline,
+        Resend::Backoff(PRESESSION_RETRY),
+        |buf| {
+            let p = wire::parse_packet(buf, 0).ok()?;
+            (p.payload_type == reply_type).then_some(())?;
+            accept(p.payload)
+        },
+    )
+}
+
+/// The time left until `deadline`, shared evenly by `parts` attempts: the first one's deadline.
+fn share(deadline: Instant, parts: usize) -> Instant {
+    let left = deadline.saturating_duration_since(Instant::now());
+    Instant::now() + left / u32::try_from(parts.max(1)).unwrap_or(u32::MAX)
 }
 
 /// An established session. Dropping it closes it on the BMC.
@@ -216,7 +294,8 @@ struct Pending<'a> {
 }
 
 impl Session {
-    /// Open and authenticate a session, then set its privilege; all by `deadline`.
+    /// Open and authenticate a session, then set its privilege; all by `deadline`. Every
+    /// address the name resolves to is tried in turn, each with its share of the time left.
     pub fn open(t: &Target, deadline: Instant) -> Result<Session, FenceError> {
         if t.username.len() > 16 {
             return Err(FenceError::usage("username is longer than IPMI's 16 bytes"));
@@ -226,24 +305,29 @@ impl Session {
                 "password is longer than IPMI 2.0's 20 bytes",
             ));
         }
-        let mut link = Link::open(t)?;
-        let suites = match t.cipher {
-            CipherChoice::Fixed(s) => vec![s],
-            CipherChoice::Auto => probe_suites(&mut link, deadline),
-        };
+        let addrs = resolve(t, deadline)?;
+        Self::open_addrs(t, &addrs, deadline)
+    }
+
+    /// [`Session::open`] with the addresses given (tried in order; only "no answer" moves on).
+    pub fn open_addrs(
+        t: &Target,
+        addrs: &[SocketAddr],
+        deadline: Instant,
+    ) -> Result<Session, FenceError> {
         let mut last = None;
-        for (i, suite) in suites.iter().enumerate() {
-            match handshake(t, &mut link, *suite, deadline) {
+        for (i, addr) in addrs.iter().enumerate() {
+            let left = addrs.len() - i;
+            match open_at(t, *addr, share(deadline, left), left > 1) {
                 Ok(s) => return Ok(s),
-                Err(Rejected::Suite(e)) if i + 1 < suites.len() => {
-                    tracing::debug!("cipher suite {} refused ({e}), trying the next", suite.id());
+                Err(e @ FenceError::Unreachable(_)) if left > 1 => {
+                    tracing::debug!("{addr}: {e}; trying the next address");
                     last = Some(e);
                 }
-                Err(Rejected::Suite(e)) | Err(Rejected::Other(e)) => return Err(e),
+                Err(e) => return Err(e),
             }
-            link = Link::open(t)?;
         }
-        Err(last.unwrap_or_else(|| FenceError::Refused("no cipher suite to try".into())))
+        Err(last.unwrap_or_else(|| unreachable(t, "has no address")))
     }
 
     /// Send one command and return its response data (completion code 0), by `deadline`.
@@ -274,6 +358,7 @@ impl Session {
                 }
             },
             deadline,
+            Resend::Every(RETRY_INTERVAL),
             |buf| {
                 let p = wire::parse_packet(buf, keys.suite.integrity_len()).ok()?;
                 if p.payload_type != payload::IPMI
@@ -286,7 +371,9 @@ impl Session {
                     tracing::debug!("dropping a reply with a bad AuthCode");
                     return None;
                 }
-                if p.seq != 0 && p.seq <= last_in {
+                // In a session the BMC counts from 1 (IPMI 2.0 §13.32): 0 or a number already
+                // seen is a replay.
+                if p.seq == 0 || p.seq <= last_in {
                     tracing::debug!("dropping a replayed reply (sequence {})", p.seq);
                     return None;
                 }
@@ -338,6 +425,14 @@ impl Session {
         self.close_inner(Instant::now() + CLOSE_TIMEOUT)
     }
 
+    /// Give up a session the BMC stopped answering in: one short Close Session, in case only
+    /// replies were lost, then no more.
+    pub fn abandon(mut self, grace: Duration) {
+        if let Err(e) = self.close_inner(Instant::now() + grace) {
+            tracing::debug!("closing the silent session: {e}");
+        }
+    }
+
     fn close_inner(&mut self, deadline: Instant) -> Result<(), FenceError> {
         if !self.open {
             return Ok(());
@@ -371,7 +466,7 @@ impl Drop for Pending<'_> {
 }
 
 enum Rejected {
-    /// The BMC refused this cipher suite: another may work.
+    /// The BMC refused this cipher suite, or did not answer its Open Session: another may work.
     Suite(FenceError),
     /// Anything else.
     Other(FenceError),
@@ -398,6 +493,7 @@ fn probe_suites(link: &mut Link, deadline: Instant) -> Vec<Suite> {
         let got = link.exchange(
             || Some(wire::presession_packet(payload::IPMI, &msg)),
             until,
+            Resend::Backoff(PRESESSION_RETRY),
             |buf| {
                 let p = wire::parse_packet(buf, 0).ok()?;
                 let r = wire::parse_response(p.payload).ok()?;
@@ -428,54 +524,99 @@ fn probe_suites(link: &mut Link, deadline: Instant) -> Vec<Suite> {
         .collect()
 }
 
+/// Log in at one address: the suites to try (each its share of the time left), then the
+/// handshake.
+fn open_at(
+    t: &Target,
+    addr: SocketAddr,
+    deadline: Instant,
+    fail_fast: bool,
+) -> Result<Session, FenceError> {
+    let mut link = Link::open(addr, fail_fast)?;
+    let suites = match t.cipher {
+        CipherChoice::Fixed(s) => vec![s],
+        CipherChoice::Auto => probe_suites(&mut link, deadline),
+    };
+    let mut last = None;
+    for (i, suite) in suites.iter().enumerate() {
+        let left = suites.len() - i;
+        match handshake(t, addr, &mut link, *suite, share(deadline, left)) {
+            Ok(s) => return Ok(s),
+            Err(Rejected::Suite(e)) if left > 1 => {
+                tracing::debug!("cipher suite {}: {e}; trying the next", suite.id());
+                last = Some(e);
+            }
+            Err(Rejected::Suite(e)) | Err(Rejected::Other(e)) => return Err(e),
+        }
+        // A fresh socket: late replies about the previous suite cannot be taken for this one.
+        link = Link::open(addr, fail_fast)?;
+    }
+    Err(last.unwrap_or_else(|| FenceError::Refused("no cipher suite to try".into())))
+}
+
+/// The handshake with one cipher suite, all by `deadline`. An error reply, or a reply whose
+/// authentication code does not verify, does not end it: it may be forged or late, so the
+/// exchange goes on until a valid reply or the deadline, and only then is the error reported.
 fn handshake(
     t: &Target,
+    addr: SocketAddr,
     link: &mut Link,
     suite: Suite,
     deadline: Instant,
 ) -> Result<Session, Rejected> {
-    let peer = format!("{}:{}", t.host, t.port);
+    let peer = if t.host.parse::<IpAddr>().is_ok() {
+        format!("{}:{}", t.host, t.port)
+    } else {
+        format!("{}:{} ({addr})", t.host, t.port)
+    };
     let no_answer = |link: &Link, what: &str| {
         let why = if link.refused {
             " (connection refused: nothing listens there)"
         } else {
             ""
         };
-        Rejected::Other(FenceError::Unreachable(format!(
-            "BMC {peer} did not answer {what} in time{why}"
-        )))
+        FenceError::Unreachable(format!("BMC {peer} did not answer {what} in time{why}"))
     };
     let console_sid = u32::from_le_bytes(random::<4>()?) | 1;
     let tag = random::<1>()?[0];
     let priv_byte = t.privilege as u8;
     let open_req = wire::open_session_request(tag, priv_byte, console_sid, suite);
-    let open = link
-        .exchange(
-            || Some(wire::presession_packet(payload::OPEN_REQUEST, &open_req)),
-            deadline,
-            |buf| {
-                let p = wire::parse_packet(buf, 0).ok()?;
-                let o = (p.payload_type == payload::OPEN_RESPONSE)
-                    .then(|| wire::parse_open_session(p.payload))?
-                    .ok()?;
-                (o.tag == tag && (o.console_sid == console_sid || o.status != 0)).then_some(o)
-            },
-        )
-        .ok_or_else(|| no_answer(link, "Open Session"))?;
-    if open.status != 0 {
-        let msg = format!(
-            "BMC {peer} refused cipher suite {}: {} (RMCP+ status 0x{:02x})",
-            suite.id(),
-            wire::rmcpp_status(open.status),
-            open.status
-        );
-        let e = FenceError::Refused(msg);
-        return Err(if matches!(open.status, 0x04 | 0x05 | 0x10 | 0x11) {
-            Rejected::Suite(e)
-        } else {
-            Rejected::Other(e)
+    let mut refused_status = None;
+    let open = presession(
+        link,
+        (payload::OPEN_REQUEST, &open_req),
+        payload::OPEN_RESPONSE,
+        deadline,
+        |reply| {
+            let o = wire::parse_open_session(reply).ok()?;
+            if o.tag != tag {
+                return None;
+            }
+            if o.status != 0 {
+                refused_status = Some(o.status);
+                return None;
+            }
+            (o.console_sid == console_sid).then_some(o)
+        },
+    );
+    let Some(open) = open else {
+        return Err(match refused_status {
+            Some(status) => {
+                let e = FenceError::Refused(format!(
+                    "BMC {peer} refused cipher suite {}: {} (RMCP+ status 0x{status:02x})",
+                    suite.id(),
+                    wire::rmcpp_status(status),
+                ));
+                if matches!(status, 0x04 | 0x05 | 0x10 | 0x11) {
+                    Rejected::Suite(e)
+                } else {
+                    Rejected::Other(e)
+                }
+            }
+            // No answer to this suite: a BMC silent on it may still take the next.
+            None => Rejected::Suite(no_answer(link, "Open Session")),
         });
-    }
+    };
     if open.algorithms
         != [
             suite.auth_alg(),
@@ -496,93 +637,120 @@ fn handshake(
     let console_rand = random::<16>()?;
     let role = priv_byte | NAME_ONLY_LOOKUP;
     let tag1 = tag.wrapping_add(1);
-    let r1 = wire::rakp1(tag1, open.bmc_sid, &console_rand, role, &t.username);
-    let r2 = pending
-        .link
-        .exchange(
-            || Some(wire::presession_packet(payload::RAKP1, &r1)),
-            deadline,
-            |buf| {
-                let p = wire::parse_packet(buf, 0).ok()?;
-                let r = (p.payload_type == payload::RAKP2)
-                    .then(|| wire::parse_rakp2(p.payload, suite.rakp_len()))?
-                    .ok()?;
-                (r.tag == tag1 && (r.console_sid == console_sid || r.status != 0))
-                    .then(|| (r.status, r.bmc_rand, r.bmc_guid, r.code.to_vec()))
-            },
-        )
-        .ok_or_else(|| no_answer(pending.link, "RAKP 1"))?;
-    let (status, bmc_rand, bmc_guid, code) = r2;
-    if status != 0 {
-        let hint = match status {
-            0x0D => " — check username",
-            0x09..=0x0B => " — check privlvl against the user's privilege limit",
-            _ => "",
-        };
-        return Err(Rejected::Other(FenceError::Refused(format!(
-            "BMC {peer} refused login: {} (RMCP+ status 0x{status:02x}){hint}",
-            wire::rmcpp_status(status)
-        ))));
-    }
-    let ex = Exchange {
-        console_sid,
-        bmc_sid: open.bmc_sid,
-        console_rand,
-        bmc_rand,
-        bmc_guid,
-        role,
-        username: t.username.clone(),
-    };
     let kuid = t.password.expose();
-    if !ct_eq(&ex.rakp2_code(suite, kuid), &code) {
-        return Err(Rejected::Other(FenceError::Refused(format!(
-            "BMC {peer} refused login: wrong password for user {:?} (RAKP 2 code does not match)",
-            String::from_utf8_lossy(&t.username)
-        ))));
+    let r1 = wire::rakp1(tag1, open.bmc_sid, &console_rand, role, &t.username);
+    let mut rakp2_error = None;
+    let ex = presession(
+        pending.link,
+        (payload::RAKP1, &r1),
+        payload::RAKP2,
+        deadline,
+        |reply| {
+            let r = wire::parse_rakp2(reply, suite.rakp_len()).ok()?;
+            if r.tag != tag1 {
+                return None;
+            }
+            if r.status != 0 {
+                let hint = match r.status {
+                    0x0D => " — check username",
+                    0x09..=0x0B => " — check privlvl against the user's privilege limit",
+                    _ => "",
+                };
+                rakp2_error = Some(format!(
+                    "BMC {peer} refused login: {} (RMCP+ status 0x{:02x}){hint}",
+                    wire::rmcpp_status(r.status),
+                    r.status
+                ));
+                return None;
+            }
+            if r.console_sid != console_sid {
+                return None;
+            }
+            let ex = Exchange {
+                console_sid,
+                bmc_sid: open.bmc_sid,
+                console_rand,
+                bmc_rand: r.bmc_rand,
+                bmc_guid: r.bmc_guid,
+                role,
+                username: t.username.clone(),
+            };
+            if !ct_eq(&ex.rakp2_code(suite, kuid), r.code) {
+                rakp2_error = Some(format!(
+                    "BMC {peer} refused login: wrong password for user {:?} (RAKP 2 code does not match)",
+                    String::from_utf8_lossy(&t.username)
+                ));
+                return None;
+            }
+            Some(ex)
+        },
+    );
+    let Some(ex) = ex else {
+        return Err(Rejected::Other(match rakp2_error {
+            Some(e) => FenceError::Refused(e),
+            None => no_answer(pending.link, "RAKP 1"),
+        }));
+    };
+    // The GUID is authenticated by the RAKP 2 code just checked.
+    let guid_hex = hex(&ex.bmc_guid);
+    tracing::debug!("BMC {peer} GUID {guid_hex} (authenticated in RAKP 2)");
+    if let Some(pinned) = t.guid {
+        if !ct_eq(&pinned, &ex.bmc_guid) {
+            return Err(Rejected::Other(FenceError::Refused(format!(
+                "BMC {peer} is not the pinned one: its GUID is {guid_hex}, bmc_guid is {} (wrong ip, or a wrong DNS answer?)",
+                hex(&pinned)
+            ))));
+        }
     }
     let kg =
         t.kg.as_ref()
             .filter(|k| !k.is_empty())
             .map_or(kuid, |k| k.expose());
-    let sik = ex.sik(suite, kg);
-    let r3 = wire::rakp3(
-        tag1.wrapping_add(1),
-        0,
-        open.bmc_sid,
-        &ex.rakp3_code(suite, kuid),
-    );
+    let sik = Zeroizing::new(ex.sik(suite, kg));
     let tag3 = tag1.wrapping_add(1);
-    let r4 = pending
-        .link
-        .exchange(
-            || Some(wire::presession_packet(payload::RAKP3, &r3)),
-            deadline,
-            |buf| {
-                let p = wire::parse_packet(buf, 0).ok()?;
-                let r = (p.payload_type == payload::RAKP4)
-                    .then(|| wire::parse_rakp4(p.payload, suite.integrity_len()))?
-                    .ok()?;
-                (r.tag == tag3 && (r.console_sid == console_sid || r.status != 0))
-                    .then(|| (r.status, r.icv.to_vec()))
-            },
-        )
-        .ok_or_else(|| no_answer(pending.link, "RAKP 3"))?;
-    if r4.0 != 0 {
-        let hint = if r4.0 == 0x0F && t.kg.is_some() {
-            " — check hexadecimal_kg"
-        } else {
-            ""
-        };
-        return Err(Rejected::Other(FenceError::Refused(format!(
-            "BMC {peer} refused login at RAKP 3: {} (RMCP+ status 0x{:02x}){hint}",
-            wire::rmcpp_status(r4.0),
-            r4.0
-        ))));
-    }
-    if !ct_eq(&ex.rakp4_icv(suite, &sik), &r4.1) {
-        return Err(Rejected::Other(FenceError::Refused(format!(
-            "BMC {peer}: RAKP 4 integrity check failed (wrong hexadecimal_kg?)"
-        ))));
+    let r3 = wire::rakp3(tag3, 0, open.bmc_sid, &ex.rakp3_code(suite, kuid));
+    let expected_icv = ex.rakp4_icv(suite, &sik);
+    let mut rakp4_error = None;
+    let accepted = presession(
+        pending.link,
+        (payload::RAKP3, &r3),
+        payload::RAKP4,
+        deadline,
+        |reply| {
+            let r = wire::parse_rakp4(reply, suite.integrity_len()).ok()?;
+            if r.tag != tag3 {
+                return None;
+            }
+            if r.status != 0 {
+                let hint = if r.status == 0x0F && t.kg.is_some() {
+                    " — check hexadecimal_kg"
+                } else {
+                    ""
+                };
+                rakp4_error = Some(format!(
+                    "BMC {peer} refused login at RAKP 3: {} (RMCP+ status 0x{:02x}){hint}",
+                    wire::rmcpp_status(r.status),
+                    r.status
+                ));
+                return None;
+            }
+            if r.console_sid != console_sid {
+                return None;
+            }
+            if !ct_eq(&expected_icv, r.icv) {
+                rakp4_error = Some(format!(
+                    "BMC {peer}: RAKP 4 integrity check failed (wrong hexadecimal_kg?)"
+                ));
+                return None;
+            }
+            Some(())
+        },
+    );
+    if accepted.is_none() {
+        return Err(Rejected::Other(match rakp4_error {
+            Some(e) => FenceError::Refused(e),
+            None => no_answer(pending.link, "RAKP 3"),
+        }));
     }
     // The session is active: from here on, Session's Drop closes it.
     std::mem::forget(pending);
@@ -593,6 +761,7 @@ fn handshake(
                 .try_clone()
                 .map_err(|e| FenceError::Unreachable(format!("socket: {e}")))?,
             refused: false,
+            fail_fast: false,
         },
         keys: SessionKeys::derive(suite, &sik),
         console_sid,
@@ -616,4 +785,8 @@ fn handshake(
         granted.first()
     );
     Ok(session)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -42,8 +42,22 @@ fn response(netfn: u8, rq_seq: u8, cmd: u8, cc: u8, data: &[u8]) -> Vec<u8> {
     m
 }
 
+/// How the peer misbehaves.
+#[derive(Debug, Default, Clone, Copy)]
+struct Quirks {
+    /// Before each real pre-session reply, send an error reply for the same tag (what a spoofer
+    /// or a late answer to an earlier request looks like).
+    error_first: bool,
+    /// Send in-session replies with session sequence number 0.
+    sequence_zero: bool,
+}
+
 /// Start the peer; `offers`: the suites it lists in Get Channel Cipher Suites (None: no answer).
 fn peer(offers: Option<Vec<u8>>, accept: Vec<u8>) -> (u16, Arc<Mutex<Seen>>) {
+    peer_with(offers, accept, Quirks::default())
+}
+
+fn peer_with(offers: Option<Vec<u8>>, accept: Vec<u8>, quirks: Quirks) -> (u16, Arc<Mutex<Seen>>) {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -168,11 +182,26 @@ fn peer(offers: Option<Vec<u8>>, accept: Vec<u8>) -> (u16, Arc<Mutex<Seen>>) {
                         }
                     };
                     out_seq += 1;
+                    if quirks.sequence_zero {
+                        out_seq = 0;
+                    }
                     let msg = response(netfn, rq_seq, command, 0, &rdata);
                     wire::session_packet(k, e.console_sid, out_seq, [3; 16], &msg).unwrap()
                 }
                 _ => continue,
             };
+            if quirks.error_first && p.payload_type != payload::IPMI {
+                // Same payload type and tag, status 0x01 (insufficient resources), our session ID.
+                let mut e = reply.clone();
+                e.truncate(16);
+                let console_sid = ex.as_ref().map_or(0, |x| x.console_sid);
+                let mut body = vec![pl[0], 0x01, 0, 0];
+                body.extend_from_slice(&console_sid.to_le_bytes());
+                e[14..16].copy_from_slice(&(body.len() as u16).to_le_bytes());
+                e[5] = p.payload_type + 1;
+                e.extend_from_slice(&body);
+                let _ = sock.send_to(&e, from);
+            }
             let _ = sock.send_to(&reply, from);
         }
     });
@@ -188,6 +217,7 @@ fn target(port: u16, cipher: CipherChoice, password: &[u8]) -> Target {
         kg: None,
         privilege: Privilege::Operator,
         cipher,
+        guid: None,
     }
 }
 
@@ -263,5 +293,106 @@ fn a_refused_suite_is_a_clear_error() {
     assert_eq!(
         e.to_string(),
         format!("BMC 127.0.0.1:{port} refused cipher suite 17: invalid authentication algorithm (RMCP+ status 0x04)")
+    );
+}
+
+#[test]
+fn an_error_reply_before_the_real_one_does_not_abort_the_login() {
+    // A forged (or late) error for each handshake step arrives first: the login waits for the
+    // valid reply instead of giving up and leaving the BMC's session half open.
+    let (port, seen) = peer_with(
+        None,
+        vec![17],
+        Quirks {
+            error_first: true,
+            ..Quirks::default()
+        },
+    );
+    let s = Session::open(
+        &target(port, CipherChoice::Fixed(Suite::S17), PASSWORD),
+        soon(),
+    )
+    .unwrap();
+    drop(s);
+    assert!(seen.lock().unwrap().closed);
+}
+
+#[test]
+fn sequence_number_zero_is_refused_inside_a_session() {
+    // IPMI 2.0 §13.32: in-session sequence numbers start at 1; 0 is never valid there.
+    let (port, _) = peer_with(
+        None,
+        vec![17],
+        Quirks {
+            sequence_zero: true,
+            ..Quirks::default()
+        },
+    );
+    let e = Session::open(
+        &target(port, CipherChoice::Fixed(Suite::S17), PASSWORD),
+        Instant::now() + Duration::from_secs(2),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("did not answer Set Session Privilege Level"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_address_of_the_bmc_is_tried() {
+    let (port, _) = peer(None, vec![17]);
+    let bmc: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // Nothing listens on the first address; the second one is silent (a stale DNS answer).
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let t = target(port, CipherChoice::Fixed(Suite::S17), PASSWORD);
+    let s = Session::open_addrs(
+        &t,
+        &[closed, silent.local_addr().unwrap(), bmc],
+        Instant::now() + Duration::from_secs(6),
+    )
+    .unwrap();
+    assert_eq!(s.suite(), Suite::S17);
+}
+
+#[test]
+fn a_pinned_guid_is_checked_against_the_authenticated_one() {
+    let (port, seen) = peer(None, vec![17]);
+    let mut t = target(port, CipherChoice::Fixed(Suite::S17), PASSWORD);
+    t.guid = Some(GUID);
+    drop(Session::open(&t, soon()).unwrap());
+    let mut other = GUID;
+    other[0] ^= 1;
+    t.guid = Some(other);
+    let e = Session::open(&t, soon()).unwrap_err();
+    assert!(
+        matches!(&e, FenceError::Refused(m) if m.contains("is not the pinned one")),
+        "{e}"
+    );
+    assert!(seen.lock().unwrap().commands.is_empty());
+}
+
+#[test]
+fn requests_before_a_session_back_off() {
+    // A BMC that never answers: Open Session is sent again after 1 s, then 2 s (not every
+    // 0.5 s), so within 3.5 s it gets at most 3 requests.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let t = target(port, CipherChoice::Fixed(Suite::S3), PASSWORD);
+    assert!(Session::open(&t, Instant::now() + Duration::from_millis(3500)).is_err());
+    silent.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    let mut requests = 0;
+    while silent.recv(&mut buf).is_ok() {
+        requests += 1;
+    }
+    assert!(
+        (1..=3).contains(&requests),
+        "{requests} Open Session requests in 3.5 s"
     );
 }

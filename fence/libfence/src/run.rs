@@ -521,6 +521,64 @@ mod tests {
         assert_eq!(STATE.get(), Power::Off);
     }
 
+    /// A two-outlet strip: `list` and `list-status` as fence-agents prints them.
+    #[derive(Debug)]
+    struct Strip;
+    #[derive(Debug)]
+    struct StripDev;
+    impl PowerDevice for StripDev {
+        fn power(&mut self, _: Instant) -> Result<Power, FenceError> {
+            Ok(Power::On)
+        }
+        fn set_power(&mut self, _: Power, _: Instant) -> Result<(), FenceError> {
+            Ok(())
+        }
+        fn list(&mut self, _: Instant) -> Result<Vec<crate::Outlet>, FenceError> {
+            Ok(vec![
+                crate::Outlet {
+                    id: "1".into(),
+                    alias: "node1".into(),
+                    power: Some(Power::On),
+                },
+                crate::Outlet {
+                    id: "2".into(),
+                    alias: String::new(),
+                    power: None,
+                },
+            ])
+        }
+    }
+    static STRIP: FenceSpec = FenceSpec {
+        name: "fence_strip",
+        version: "0",
+        shortdesc: "strip",
+        longdesc: "strip",
+        vendor_url: "https://example.invalid",
+        params: &[common::ACTION, common::IP, common::PLUG],
+        actions: &[FenceAction::On, FenceAction::List, FenceAction::ListStatus],
+    };
+    impl FenceAgent for Strip {
+        const SPEC: &'static FenceSpec = &STRIP;
+        type Device = StripDev;
+        fn from_options(_: &Options) -> Result<Self, FenceError> {
+            Ok(Strip)
+        }
+        fn connect(&self, _: &Options, _: Instant) -> Result<StripDev, FenceError> {
+            Ok(StripDev)
+        }
+    }
+
+    #[test]
+    fn a_multi_outlet_device_lists_its_outlets() {
+        let run =
+            |t: &'static str| dispatch::<Strip>(&[], || Ok(t.to_owned().into()), |_| None, |_| {});
+        let o = run("action=list\nip=x\n");
+        assert_eq!((o.code, o.stdout.as_str()), (0, "1,node1\n2,\n"));
+        let o = run("action=list-status\nip=x\n");
+        assert_eq!(o.stdout, "1,node1,ON\n2,,UNKNOWN\n");
+        assert!(crate::metadata::render(&STRIP).contains("<action name=\"list\" />"));
+    }
+
     #[test]
     fn power_timeout_zero_is_refused_before_anything_is_sent() {
         CONNECTS.set(0);

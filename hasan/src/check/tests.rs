@@ -1,6 +1,7 @@
-//! Every check on outputs recorded from the lab's configured SAN (tests/fixtures/check, recorded
-//! by tests/lab/scenarios/40-hasan-operator on node1 while it ran the SAN), then each check's
-//! FAIL provoked by changing one recorded output the way a misconfigured cluster shows it.
+//! Every check on node1's outputs of the lab's configured SAN (tests/fixtures/check: `cibadmin
+//! --query`, `corosync-cmapctl`, `zpool get`, `zpool status -P` of the SAN group of
+//! tests/lab/scenarios/40-hasan-operator), then each check's FAIL provoked by changing one output
+//! the way a misconfigured cluster shows it.
 
 use super::*;
 use crate::host::fake::FakeHost;

@@ -17,9 +17,10 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The shared directory CI places beside the clone (`../shared` from the repo root).
-pub fn shared_dir() -> PathBuf {
-    repo_root().join("../shared")
+/// Schemas vendored in the repository (`tests/schemas/`, each with its licence): the tests read
+/// nothing outside the repository and the packages `tests/deps.sh` installs.
+pub fn schema_dir() -> PathBuf {
+    repo_root().join("tests/schemas")
 }
 
 /// Fail unless running as root (the host tier needs namespaces, raw sockets, real paths).

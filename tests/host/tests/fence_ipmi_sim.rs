@@ -8,7 +8,7 @@ mod fence_support;
 
 use std::time::Duration;
 
-use fence_support::{run_agent, IpmiSim, PASSWORD};
+use fence_support::{run_agent, IpmiSim, Policy, Relay, PASSWORD};
 
 #[test]
 fn power_actions_drive_the_machine_process() {
@@ -50,25 +50,9 @@ fn power_actions_drive_the_machine_process() {
 
     // The fence-agents command line does the same as stdin, with the old names on stdin too.
     let port = sim.port.to_string();
-    let r = run_agent(
-        "",
-        &[
-            "-o",
-            "on",
-            "-a",
-            "127.0.0.1",
-            "-u",
-            &port,
-            "-l",
-            "admin",
-            "-p",
-            PASSWORD,
-            "-C",
-            "3",
-            "-L",
-            "operator",
-        ],
-    );
+    let mut argv = sim.argv("on");
+    argv.extend(["-C", "3", "-L", "operator"].map(str::to_owned));
+    let r = run_agent("", &argv.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sim.machine().is_some());
     let r = run_agent(
@@ -161,7 +145,8 @@ fn two_hundred_operations_leave_no_session_open() {
     assert_eq!(sim.agent("off", "").code, 0);
     for extra in ["password=wrong\n", "privlvl=user\n", "privlvl=callback\n"] {
         for _ in 0..25 {
-            let r = sim.agent("on", extra);
+            // A refused login waits out login_timeout (the refusal could be forged): keep it short.
+            let r = sim.agent("on", &format!("{extra}login_timeout=1\n"));
             assert_eq!(r.code, 1, "{extra}: {r:?}");
         }
     }
@@ -270,78 +255,10 @@ fn password_script_keeps_the_password_out_of_argv() {
     assert!(sim.machine().is_some());
 }
 
-/// A UDP relay between the agent and ipmi_sim: it drops every third datagram the agent sends
-/// and, before each real reply, sends the agent junk, a truncated copy and (for authenticated
-/// packets) a copy with a corrupted AuthCode. Stopped on drop.
-struct LossyRelay {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl LossyRelay {
-    fn start(port: u16, bmc_port: u16) -> LossyRelay {
-        use std::net::UdpSocket;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let front = UdpSocket::bind(("127.0.0.1", port)).unwrap();
-        let back = UdpSocket::bind("127.0.0.1:0").unwrap();
-        back.connect(("127.0.0.1", bmc_port)).unwrap();
-        front.set_nonblocking(true).unwrap();
-        back.set_nonblocking(true).unwrap();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            let mut client = None;
-            let mut n_in = 0u32;
-            while !flag.load(Ordering::Relaxed) {
-                let mut idle = true;
-                if let Ok((n, from)) = front.recv_from(&mut buf) {
-                    idle = false;
-                    client = Some(from);
-                    n_in += 1;
-                    if !n_in.is_multiple_of(3) {
-                        let _ = back.send(&buf[..n]);
-                    }
-                }
-                if let (Ok(n), Some(to)) = (back.recv(&mut buf), client) {
-                    idle = false;
-                    let reply = &buf[..n];
-                    let _ = front.send_to(&[0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0, 1], to);
-                    let _ = front.send_to(&reply[..n / 2], to);
-                    if n > 6 && reply[5] & 0x40 != 0 {
-                        let mut bad = reply.to_vec();
-                        bad[n - 1] ^= 0x55;
-                        let _ = front.send_to(&bad, to);
-                    }
-                    let _ = front.send_to(reply, to);
-                }
-                if idle {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        });
-        LossyRelay {
-            port,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LossyRelay {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn lost_requests_are_retransmitted_and_garbage_replies_ignored() {
     let sim = IpmiSim::start(16416);
-    let relay = LossyRelay::start(16417, sim.port);
+    let relay = Relay::start(16417, sim.port, Policy::Lossy);
     let baseline = sim.active_sessions();
     let via_relay = |action: &str| {
         run_agent(
@@ -496,23 +413,9 @@ fn options_that_select_another_machine_are_refused() {
         assert!(r.errors()[0].contains(expected), "{extra}: {}", r.stderr);
         assert_eq!(sim.machine(), Some(machine), "{extra} switched the machine");
     }
-    let port = sim.port.to_string();
-    let r = run_agent(
-        "",
-        &[
-            "-o",
-            "off",
-            "-a",
-            "127.0.0.1",
-            "-u",
-            &port,
-            "-l",
-            "admin",
-            "-p",
-            PASSWORD,
-            "--target=0x30",
-        ],
-    );
+    let mut argv = sim.argv("off");
+    argv.push("--target=0x30".into());
+    let r = run_agent("", &argv.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(sim.machine(), Some(machine));
 }
@@ -571,4 +474,85 @@ fn password_script_takes_precedence_over_password() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sim.machine().is_some());
+}
+
+#[test]
+fn off_is_confirmed_when_the_bmc_drops_the_session_while_powering_off() {
+    let sim = IpmiSim::start(16428);
+    let marker = sim.drop_sessions_on_off();
+    let relay = Relay::start(16429, sim.port, Policy::DropSessionsAfter(marker));
+    assert_eq!(sim.agent("on", "").code, 0);
+    assert!(sim.machine().is_some());
+    // The session that sent "off" never answers again: the agent logs in anew and sees off.
+    let r = run_agent(&relay.stdin("off", "power_timeout=8\n"), &[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Powered OFF\n"),
+        "{r:?}"
+    );
+    assert_eq!(sim.machine(), None);
+}
+
+#[test]
+fn cipher_auto_moves_on_to_suite_3_when_the_bmc_is_silent_on_17() {
+    let sim = IpmiSim::start(16431);
+    let relay = Relay::start(16432, sim.port, Policy::SilentOn17);
+    let r = run_agent(
+        &relay.stdin("on", "cipher=auto\nlogin_timeout=4\nverbose=1\n"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    assert!(r.stderr.contains("cipher suite 3"), "{}", r.stderr);
+}
+
+#[test]
+fn a_pinned_bmc_guid_catches_the_wrong_bmc() {
+    let sim = IpmiSim::start(16433);
+    // lan.conf.in: guid a123456789abcdefa123456789abcdef
+    let r = sim.agent(
+        "on",
+        "bmc_guid=a1234567-89ab-cdef-a123-456789abcdef\nverbose=1\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sim.machine().is_some());
+    let machine = sim.machine();
+    let r = sim.agent(
+        "off",
+        "bmc_guid=00000000000000000000000000000001\nlogin_timeout=2\n",
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(
+        r.errors()[0].contains("is not the pinned one"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), machine);
+}
+
+#[test]
+fn stdin_that_is_not_text_is_a_clear_error() {
+    let sim = IpmiSim::start(16434);
+    assert_eq!(sim.agent("on", "").code, 0);
+    let machine = sim.machine();
+    let mut bad = sim.stdin("off", "").into_bytes();
+    bad.extend_from_slice(b"password=\xff\xfe\n");
+    let r = fence_support::run_agent_bytes(&bad, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.errors().len(), 1, "{}", r.stderr);
+    assert!(
+        r.errors()[0].contains("stdin is not UTF-8 text"),
+        "{}",
+        r.stderr
+    );
+    let big = vec![b'#'; 1 << 20];
+    let r = fence_support::run_agent_bytes(&big, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.errors()[0].contains("stdin is larger than"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sim.machine(), machine);
 }

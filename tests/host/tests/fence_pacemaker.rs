@@ -52,6 +52,8 @@ fn pacemaker_fences_through_fence_hasan_ipmi() -> Result<()> {
         &format!("password={PASSWORD}"),
         "cipher=3",
         &format!("pcmk_host_list={TARGET}"),
+        // The identity check with what Pacemaker really sends (port/plug and nodename).
+        &format!("nodes={TARGET}"),
         "op",
         "monitor",
         "interval=10s",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use hasan_host_tests::agents::{agents_with_golden_metadata, installed};
 use hasan_host_tests::cmd::{self, require_tool};
-use hasan_host_tests::{repo_root, shared_dir};
+use hasan_host_tests::{repo_root, schema_dir};
 
 const XMLLINT: &str = "/usr/bin/xmllint";
 const RUNUSER: &str = "/usr/sbin/runuser";
@@ -25,7 +25,7 @@ fn schemas() -> Vec<(&'static str, PathBuf)> {
             "--dtdvalid",
             PathBuf::from("/usr/share/resource-agents/ra-api-1.dtd"),
         ),
-        ("--relaxng", shared_dir().join("schemas/ocf-1.1-ra-api.rng")),
+        ("--relaxng", schema_dir().join("ocf-1.1-ra-api.rng")),
         (
             "--relaxng",
             PathBuf::from("/usr/share/pcs/data/ocf-1.0.rng"),

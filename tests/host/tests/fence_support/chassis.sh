@@ -8,6 +8,8 @@ op=$1; shift
 case "$op" in
 get) for what in "$@"; do case "$what" in power) if alive; then echo power:1; else echo power:0; fi;; esac; done ;;
 set) if [ -f "$dir/deaf" ]; then exit 0; fi  # acknowledges everything, switches nothing
+     # A shared-NIC BMC: powering the host off takes the BMC's network (and sessions) down.
+     if [ -f "$dir/drop_sessions_on_off" ] && [ "$1 $2" = "power 0" ]; then : > "$dir/sessions_dropped"; fi
      if [ -f "$dir/refuse_on" ] && [ "$1 $2" = "power 1" ]; then exit 1; fi
      if [ -f "$dir/lag" ]; then
        # A slow machine: the change happens in the background after <lag> seconds.

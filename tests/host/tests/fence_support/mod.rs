@@ -169,12 +169,38 @@ impl IpmiSim {
         std::fs::write(self.dir.path().join("deaf"), "").unwrap();
     }
 
+    /// Make the BMC behave like one sharing the host's NIC: powering off creates
+    /// `sessions_dropped`, which a [`Relay`] with [`Policy::DropSessionsAfter`] acts on.
+    pub fn drop_sessions_on_off(&self) -> PathBuf {
+        std::fs::write(self.dir.path().join("drop_sessions_on_off"), "").unwrap();
+        self.dir.path().join("sessions_dropped")
+    }
+
     /// stdin for the agent, with the given extra lines.
     pub fn stdin(&self, action: &str, extra: &str) -> String {
         format!(
             "# written by the host tests\naction={action}\nip=127.0.0.1\nipport={}\nusername={USER}\npassword={PASSWORD}\ncipher=3\n{extra}",
             self.port
         )
+    }
+
+    /// The fence-agents command line for `action` against this BMC (password with `-p`).
+    pub fn argv(&self, action: &str) -> Vec<String> {
+        let port = self.port.to_string();
+        [
+            "-o",
+            action,
+            "-a",
+            "127.0.0.1",
+            "-u",
+            &port,
+            "-l",
+            USER,
+            "-p",
+            PASSWORD,
+        ]
+        .map(str::to_owned)
+        .to_vec()
     }
 
     /// Run the installed agent with stdin.
@@ -280,6 +306,11 @@ impl Run {
 
 /// Run the installed agent with stdin and arguments.
 pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
+    run_agent_bytes(stdin.as_bytes(), args)
+}
+
+/// Run the installed agent with stdin as bytes (not necessarily text) and arguments.
+pub fn run_agent_bytes(stdin: &[u8], args: &[&str]) -> Run {
     need(AGENT);
     let started = Instant::now();
     let mut c = Command::new(AGENT)
@@ -290,8 +321,14 @@ pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let mut input = c.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // A writer thread: the agent may stop reading (too much input) before all is written.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
     let out = c.wait_with_output().unwrap();
+    let _ = writer.join();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -300,7 +337,135 @@ pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
     }
 }
 
-/// Repository root (CI clones it with `shared/` beside it).
+/// Repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// What a [`Relay`] drops of the agent's datagrams.
+#[derive(Debug, Clone)]
+pub enum Policy {
+    /// Every third datagram of the agent's; and before each real reply the agent gets junk, a
+    /// truncated copy and (for authenticated packets) a copy with a corrupted AuthCode.
+    Lossy,
+    /// Open Session requests for cipher suite 17 (RAKP-HMAC-SHA256): a BMC silent on suite 17.
+    SilentOn17,
+    /// Once the file exists (the chassis script creates it on power off), nothing passes for 1 s
+    /// and the sessions opened before never answer again, as a BMC that shares the host's NIC.
+    DropSessionsAfter(PathBuf),
+}
+
+/// A UDP stand-in on 127.0.0.1 between the agent and ipmi_sim: forwards both ways, except the
+/// agent's datagrams its [`Policy`] drops. Stopped on drop.
+#[derive(Debug)]
+pub struct Relay {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The RMCP+ session ID and payload of an agent's datagram.
+fn rmcpp(pkt: &[u8]) -> Option<(u8, u32, &[u8])> {
+    if pkt.len() < 16 || pkt[4] != 0x06 {
+        return None;
+    }
+    let sid = u32::from_le_bytes(pkt[6..10].try_into().ok()?);
+    Some((pkt[5] & 0x3F, sid, &pkt[16..]))
+}
+
+impl Relay {
+    pub fn start(port: u16, bmc_port: u16, policy: Policy) -> Relay {
+        use std::collections::HashSet;
+        use std::net::UdpSocket;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let front = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        let back = UdpSocket::bind("127.0.0.1:0").unwrap();
+        back.connect(("127.0.0.1", bmc_port)).unwrap();
+        front.set_nonblocking(true).unwrap();
+        back.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut client = None;
+            let mut sessions: HashSet<u32> = HashSet::new();
+            let mut dead: Option<(HashSet<u32>, Instant)> = None;
+            let mut n_in = 0u32;
+            let lossy = matches!(policy, Policy::Lossy);
+            while !flag.load(Ordering::Relaxed) {
+                let mut idle = true;
+                if let Ok((n, from)) = front.recv_from(&mut buf) {
+                    idle = false;
+                    client = Some(from);
+                    let pkt = &buf[..n];
+                    // Counts 1, 2, 0, 1, 2, 0…: every third datagram gets 0.
+                    n_in = (n_in + 1) % 3;
+                    let forward = match (&policy, rmcpp(pkt)) {
+                        (Policy::Lossy, _) => n_in > 0,
+                        // Open Session Request: the authentication algorithm is byte 12.
+                        (Policy::SilentOn17, Some((0x10, _, p))) => p.get(12) != Some(&0x03),
+                        (Policy::DropSessionsAfter(marker), info) => {
+                            if dead.is_none() && marker.exists() {
+                                dead = Some((sessions.clone(), Instant::now()));
+                            }
+                            match (&dead, info) {
+                                (Some((_, at)), _) if at.elapsed() < Duration::from_secs(1) => {
+                                    false
+                                }
+                                (Some((old, _)), Some((0x00, sid, _))) => !old.contains(&sid),
+                                (None, Some((0x00, sid, _))) if sid != 0 => {
+                                    sessions.insert(sid);
+                                    true
+                                }
+                                _ => true,
+                            }
+                        }
+                        _ => true,
+                    };
+                    if forward {
+                        let _ = back.send(pkt);
+                    }
+                }
+                if let (Ok(n), Some(to)) = (back.recv(&mut buf), client) {
+                    idle = false;
+                    let reply = &buf[..n];
+                    if lossy {
+                        let _ = front.send_to(&[0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0, 1], to);
+                        let _ = front.send_to(&reply[..n / 2], to);
+                        if n > 6 && reply[5] & 0x40 != 0 {
+                            let mut bad = reply.to_vec();
+                            bad[n - 1] ^= 0x55;
+                            let _ = front.send_to(&bad, to);
+                        }
+                    }
+                    let _ = front.send_to(reply, to);
+                }
+                if idle {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        Relay {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// stdin for the agent through the relay (as [`IpmiSim::stdin`], other port).
+    pub fn stdin(&self, action: &str, extra: &str) -> String {
+        format!(
+            "action={action}\nip=127.0.0.1\nipport={}\nusername={USER}\npassword={PASSWORD}\ncipher=3\n{extra}",
+            self.port
+        )
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
