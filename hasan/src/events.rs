@@ -146,7 +146,7 @@ const PATTERNS: &[(&str, &str, Build)] = &[
     ),
     (
         "pacemaker-fenced",
-        r"Operation '?(\w+)'? \[\d+\] (?:targeting|for host '?)(\S+?)'? (?:using|with device '?)(\S+?)'? returned:? (-?\d+)",
+        r"Operation '?(\w+)'? \[\d+\] (?:targeting|for host) '?(\S+?)'? (?:using|with device) '?(\S+?)'? returned:? (-?\d+)",
         |c| Event::FenceDevice {
             target: cap(c, 2),
             device: cap(c, 3),

@@ -100,12 +100,12 @@ pub fn parse_export(data: &[u8]) -> Result<Vec<Entry>> {
             continue;
         }
         if let Some(eq) = line.iter().position(|&b| b == b'=') {
-            let key = String::from_utf8_lossy(&line[..eq]).into_owned();
+            let key = field_name(&line[..eq])?;
             let value = String::from_utf8_lossy(&line[eq + 1..]).into_owned();
             fields.insert(key, value);
             continue;
         }
-        let key = String::from_utf8_lossy(line).into_owned();
+        let key = field_name(line)?;
         let (len, after) = rest
             .split_first_chunk::<8>()
             .with_context(|| format!("field {key}: truncated binary length"))?;
@@ -122,6 +122,22 @@ pub fn parse_export(data: &[u8]) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
+/// A journal field name: upper-case letters, digits and `_`, not starting with a digit.
+fn field_name(raw: &[u8]) -> Result<String> {
+    let ok = !raw.is_empty()
+        && !raw[0].is_ascii_digit()
+        && raw
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+    if !ok {
+        bail!(
+            "{:?} is not a journal field name",
+            String::from_utf8_lossy(&raw[..raw.len().min(40)])
+        );
+    }
+    Ok(String::from_utf8_lossy(raw).into_owned())
+}
+
 /// Parse a file in either format (JSON when it starts with `{`).
 pub fn parse(data: &[u8]) -> Result<Vec<Entry>> {
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
@@ -129,9 +145,11 @@ pub fn parse(data: &[u8]) -> Result<Vec<Entry>> {
         None => Ok(Vec::new()),
         Some(b'{') => parse_json(&String::from_utf8_lossy(data)),
         Some(_) => {
-            let entries = parse_export(data)?;
+            const NEITHER: &str =
+                "neither journal JSON (journalctl -o json) nor journal export (-o export)";
+            let entries = parse_export(data).context(NEITHER)?;
             if entries.is_empty() {
-                bail!("neither journal JSON (journalctl -o json) nor journal export (-o export)");
+                bail!(NEITHER);
             }
             Ok(entries)
         }
@@ -176,6 +194,11 @@ mod tests {
     fn garbage_is_refused() {
         assert!(parse(b"{not json").is_err());
         assert!(parse(b"hello world\n").is_err());
+        let e = parse(b"[workspace]\nmembers = [\"x\"]\n").unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with("neither journal JSON"),
+            "{e:#}"
+        );
         let mut bad = b"__REALTIME_TIMESTAMP=5\nMESSAGE\n".to_vec();
         bad.extend_from_slice(&99u64.to_le_bytes());
         assert!(parse(&bad).is_err());

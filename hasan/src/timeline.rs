@@ -495,3 +495,98 @@ pub fn render(t: &Timeline) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    //! A crash failover written in the words Pacemaker 2.1, corosync 3.1 and hasan's agents log.
+
+    use super::*;
+
+    const T0: i64 = 1_764_547_200_000_000; // 2025-12-01 00:00:00 UTC
+
+    fn at(ms: i64, host: &str, ident: &str, message: &str, hasan: &[(&str, &str)]) -> Entry {
+        Entry {
+            time_us: T0 + ms * 1000,
+            host: host.into(),
+            ident: ident.into(),
+            message: message.into(),
+            hasan: hasan
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn phase(ms: i64, rsc: &str, name: &str, took: &str, detail: &str) -> Entry {
+        at(
+            ms,
+            "node2",
+            "hasan-zpool",
+            &format!("phase {name}: x s: {detail}"),
+            &[
+                ("HASAN_RESOURCE", rsc),
+                ("HASAN_ACTION", "start"),
+                ("HASAN_PHASE", name),
+                ("HASAN_DURATION_MS", took),
+                ("HASAN_RESULT", "ok"),
+            ],
+        )
+    }
+
+    fn crash() -> Vec<Entry> {
+        let c = "pacemaker-controld";
+        vec![
+            at(-5000, "node2", c, "Result of monitor operation for san-pool on node1: ok", &[]),
+            at(0, "node2", "corosync", "[TOTEM ] A processor failed, forming new configuration: token timed out (10000ms)", &[]),
+            at(12_500, "node2", c, "Node node1 state is now lost", &[]),
+            at(13_000, "node2", c, "Requesting fencing (reboot) targeting node node1", &[]),
+            at(24_000, "node2", "pacemaker-fenced", "Operation 'reboot' [4242] targeting node1 using fence-node1 returned 0", &[]),
+            at(25_000, "node2", "pacemaker-fenced", "Operation 'reboot' targeting node1 by node2 for pacemaker-controld.1234@node2: OK (complete)", &[]),
+            at(25_500, "node2", c, "Requesting local execution of start operation for san-pool on node2", &[]),
+            phase(25_600, "san-pool", "preflight", "100", "hostid 0a77000c"),
+            phase(53_000, "san-pool", "import", "27300", "pool labpool imported (Forced)"),
+            phase(53_200, "san-pool", "mounts", "150", "1 mounted"),
+            at(53_300, "node2", c, "Result of start operation for san-pool on node2: ok", &[]),
+            at(53_400, "node2", c, "Requesting local execution of start operation for san-ip on node2", &[]),
+            at(57_600, "node2", c, "Result of start operation for san-ip on node2: ok", &[]),
+            at(90_000, "node2", c, "Node node1 state is now member", &[]),
+        ]
+    }
+
+    #[test]
+    fn a_crash_is_detection_fencing_and_the_starts_with_their_phases() {
+        let t = build(crash(), None).unwrap();
+        let kinds: Vec<&str> = t.steps.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["detection", "fencing", "start", "start"]);
+        assert!(t.cause.contains("node1 left the membership"), "{}", t.cause);
+        assert_eq!(t.steps[0].duration_ms, 13_000);
+        let f = &t.steps[1];
+        assert_eq!(f.what, "reboot of node1 by node2 with fence-node1");
+        assert_eq!((f.result.as_str(), f.duration_ms), ("OK", 12_000));
+        let pool = &t.steps[2];
+        assert_eq!(pool.what, "start san-pool");
+        assert_eq!(pool.duration_ms, 27_800);
+        let names: Vec<&str> = pool.phases.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["preflight", "import", "mounts"]);
+        assert_eq!(t.total_ms, 57_600);
+        let text = render(&t);
+        assert!(text.contains("total 57.60 s"), "{text}");
+        assert!(
+            text.contains("import: pool labpool imported (Forced)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn since_picks_a_failover_and_quiet_journals_are_refused() {
+        let e = build(crash(), Some(T0 + 60_000_000)).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("no failover in these journals since"),
+            "{e}"
+        );
+        let quiet: Vec<Entry> = crash().into_iter().take(1).collect();
+        assert!(build(quiet, None).is_err());
+        assert!(build(Vec::new(), None).is_err());
+    }
+}
