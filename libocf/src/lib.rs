@@ -161,10 +161,11 @@
 //!
 //! let node = tempfile::tempdir()?;
 //! let etab = node.path().join("etab");
-//! let recorded_refusal = "exportfs: Failed to stat /srv/data: No such file or directory\n";
+//! // In a real agent this is `libocf::recorded!("exportfs-missing-dir.txt")`, captured once.
+//! let refusal = "exportfs: Failed to stat /srv/data: No such file or directory\n";
 //! let tools = Arc::new(
 //!     ScriptedRunner::new()
-//!         .fail("exportfs -o rw,sync *:/srv/data", recorded_refusal)
+//!         .fail("exportfs -o rw,sync *:/srv/data", refusal)
 //!         .ok("exportfs -o rw,sync *:/srv/data", ""),
 //! );
 //! let agent = Export {

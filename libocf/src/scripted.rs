@@ -178,8 +178,11 @@ impl Runner for ScriptedRunner {
 /// A recorded real output from the calling crate's `tests/fixtures/`, read at compile time: a
 /// fixture that does not exist is a compile error, not a failing test.
 ///
-/// ```ignore
-/// let refusal = libocf::recorded!("import-active-elsewhere.txt");
+/// In an agent's unit test (`agents/zpool/tests/fixtures/import-active-elsewhere.txt`):
+///
+/// ```text
+/// let script = ScriptedRunner::new()
+///     .fail(IMPORT, libocf::recorded!("import-active-elsewhere.txt"));
 /// ```
 #[macro_export]
 macro_rules! recorded {
