@@ -9,6 +9,8 @@ CARGO     ?= cargo
 RELEASE   := target/release
 AGENTS    := $(notdir $(wildcard agents/*))
 FENCE     := $(filter fence_hasan_%,$(notdir $(wildcard fence/*)))
+# "<name> <agent>" pairs: other names of fence agents, installed as symlinks (fence/aliases).
+ALIASES   := $(shell grep -v '^\s*\#' fence/aliases | tr -s ' \t' ' ' | tr ' ' ':')
 
 .PHONY: all build install uninstall deps test test-host lint metadata lab-test demo demo-down bench clean
 
@@ -28,6 +30,11 @@ install: build
 	  mkdir -p $(DESTDIR)$(MANDIR)/man8; \
 	  $(RELEASE)/$$f -o manpage > $(DESTDIR)$(MANDIR)/man8/$$f.8 || exit 1; \
 	done
+	@for p in $(ALIASES); do \
+	  n=$${p%%:*}; t=$${p#*:}; \
+	  ln -sfn $$t $(DESTDIR)$(SBINDIR)/$$n || exit 1; \
+	  $(DESTDIR)$(SBINDIR)/$$n -o manpage > $(DESTDIR)$(MANDIR)/man8/$$n.8 || exit 1; \
+	done
 	@install -D -m 0755 $(RELEASE)/hasan $(DESTDIR)$(SBINDIR)/hasan
 	@mkdir -p $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bash-completion/completions \
 	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
@@ -36,11 +43,11 @@ install: build
 	@$(RELEASE)/hasan completions zsh > $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hasan
 	@$(RELEASE)/hasan completions fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/hasan.fish
 	@install -D -m 0644 hasan/hasan-standby.service $(DESTDIR)$(UNITDIR)/hasan-standby.service
-	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE)] and hasan to $(DESTDIR)$(SBINDIR), hasan-standby.service to $(DESTDIR)$(UNITDIR)"
+	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p))))] and hasan to $(DESTDIR)$(SBINDIR), hasan-standby.service to $(DESTDIR)$(UNITDIR)"
 
 uninstall:
 	rm -rf $(DESTDIR)$(OCFDIR)
-	rm -f $(foreach f,$(FENCE),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+	rm -f $(foreach f,$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p)))),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
 	rm -f $(DESTDIR)$(SBINDIR)/hasan $(DESTDIR)$(MANDIR)/man8/hasan.8 $(DESTDIR)$(UNITDIR)/hasan-standby.service \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions/hasan $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hasan \
 	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/hasan.fish
@@ -82,6 +89,7 @@ metadata: build
 	@for a in $(AGENTS); do $(RELEASE)/$$a meta-data > ocf-metadata/$$a.xml; done
 	@mkdir -p ocf-metadata/fence
 	@for f in $(FENCE); do $(RELEASE)/$$f -o metadata > ocf-metadata/fence/$$f.xml; done
+	@for p in $(ALIASES); do n=$${p%%:*}; t=$${p#*:}; ln -sfn $$t $(RELEASE)/$$n && $(RELEASE)/$$n -o metadata > ocf-metadata/fence/$$n.xml || exit 1; done
 
 # Packages in $(PKGDIR): the .deb from a `make install` tree, the RPM from packaging/rpm/hasan.spec
 # (built in place, reusing target/release). README "Install from packages".

@@ -17,7 +17,7 @@ tools=(
   "ocf-tester resource-agents" "debootstrap debootstrap" "xmllint libxml2-utils" "pcs pcs"
   "crm_resource pacemaker-cli-utils" "pacemakerd pacemaker" "corosync corosync" "tcpdump tcpdump"
   "strace strace" "fence_ipmilan fence-agents" "openssl openssl" "dpkg-deb dpkg-dev" "rpmbuild rpm"
-  "lintian lintian" "mkfs.ext4 e2fsprogs" "ip iproute2" "python3 python3"
+  "lintian lintian" "mkfs.ext4 e2fsprogs" "ip iproute2" "python3 python3" "curl curl"
 )
 missing_tools() {
   local t out=()
@@ -32,7 +32,23 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# PyPI packages (tests/host-pypi.txt, pinned) live in one venv, never in the system Python.
+PYVENV=/var/cache/hasan-pyvenv
+pypi_ok() {
+  [ -x "$PYVENV/bin/python3" ] && cmp -s "$here/host-pypi.txt" "$PYVENV/host-pypi.txt"
+}
+pypi_install() {
+  pypi_ok && return 0
+  echo "deps: installing PyPI packages into $PYVENV"
+  rm -rf "$PYVENV"
+  /usr/bin/python3 -m venv "$PYVENV"
+  "$PYVENV/bin/pip" install -q --disable-pip-version-check -r <(grep -v '^\s*#' "$here/host-pypi.txt") \
+    || { echo "deps: pip install into $PYVENV failed"; exit 1; }
+  cp "$here/host-pypi.txt" "$PYVENV/host-pypi.txt"
+}
+
 if [ ${#missing[@]} -eq 0 ] && [ -z "$(missing_tools)" ]; then
+  pypi_install
   echo "deps: all ${#want[@]} packages and ${#tools[@]} tools present"
   exit 0
 fi
@@ -63,4 +79,5 @@ if [ -n "$gone" ]; then
   echo "deps: tools still missing after install:" $gone
   exit 1
 fi
+pypi_install
 echo "deps: ${#want[@]} packages installed, ${#tools[@]} tools present"

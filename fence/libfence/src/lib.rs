@@ -11,8 +11,8 @@
 //!
 //! 1. **The table** ([`FenceSpec`]): one `static` listing the parameters — the shared ones from
 //!    [`spec::common`] (`action`, `ip`, `username`, `password`, `password_script`, `plug`,
-//!    `nodes`, `power_timeout`, `power_wait`, `login_timeout`, `delay`, `verbose`, `quiet`,
-//!    `nodename`) plus the device's own ([`FenceParam::string`] and its builders) — and the
+//!    `nodes`, `power_timeout`, `power_wait`, `login_timeout`, `delay`, `verify_silent`,
+//!    `silent_timeout`, `verbose`, `quiet`, `nodename`) plus the device's own ([`FenceParam::string`] and its builders) — and the
 //!    actions it advertises. Meta-data, the man page, `--help`, stdin and argv parsing all read
 //!    it: never repeat a default in code, read it with [`Options::str`] / [`Options::seconds`].
 //!    An option that would select another machine is refused in `from_options`, never ignored.
@@ -23,7 +23,9 @@
 //! 4. **[`PowerDevice`]**: `power` reads the state, `set_power` asks for one. libfence does the
 //!    rest: it verifies every change by polling (a device that says "done" and does not switch
 //!    fails the fence), reboots as verified off + on, honours `delay`, `power_wait`,
-//!    `power_timeout` and `login_timeout`, and refuses a `plug`/`nodename` outside `nodes`.
+//!    `power_timeout` and `login_timeout`, refuses a `plug`/`nodename` outside `nodes`, and,
+//!    when `verify_silent` lists the node's addresses, fails an off (or a reboot, before its on)
+//!    if any of them still answers within `silent_timeout` ([`silent`]): give every agent both.
 //!    A multi-outlet device selects its outlet from `plug` in `connect`, implements
 //!    [`PowerDevice::list`] and advertises [`FenceAction::List`] and [`FenceAction::ListStatus`].
 //!    A device with its own power cycle overrides [`FenceAgent::reboot`] with [`power::cycle`].
@@ -104,6 +106,7 @@ pub mod options;
 pub mod power;
 pub mod run;
 pub mod secret;
+pub mod silent;
 pub mod spec;
 pub mod stdin;
 

@@ -135,7 +135,8 @@ pub fn timing(opts: &Options) -> Result<Timing, FenceError> {
 }
 
 /// How long an action may take in total: `delay`, `login_timeout`, `power_wait + power_timeout`
-/// per power change (two for reboot), [`QUERY_TIMEOUT`] for queries, and `close_slack`.
+/// per power change (two for reboot), `silent_timeout` after off when `verify_silent` is set,
+/// [`QUERY_TIMEOUT`] for queries, and `close_slack`.
 pub fn action_budget(
     opts: &Options,
     action: FenceAction,
@@ -143,9 +144,16 @@ pub fn action_budget(
 ) -> Result<Duration, FenceError> {
     let login = opts.seconds("login_timeout")?;
     let per_change = timing(opts)?.per_change();
+    let (probes, window) = crate::silent::from_options(opts)?;
+    let silence = if probes.is_empty() {
+        Duration::ZERO
+    } else {
+        window
+    };
     let steps = match action {
-        FenceAction::Reboot => opts.seconds("delay")? + per_change * 2,
-        FenceAction::On | FenceAction::Off => opts.seconds("delay")? + per_change,
+        FenceAction::Reboot => opts.seconds("delay")? + per_change * 2 + silence,
+        FenceAction::Off => opts.seconds("delay")? + per_change + silence,
+        FenceAction::On => opts.seconds("delay")? + per_change,
         _ => QUERY_TIMEOUT,
     };
     Ok(login + steps + close_slack)
@@ -185,6 +193,7 @@ pub fn execute<A: FenceAgent>(opts: &Options, action: FenceAction) -> FenceOutco
         .check_required()
         .and_then(|()| timing(opts))
         .and_then(|_| check_target(opts))
+        .and_then(|()| crate::silent::from_options(opts).map(|_| ()))
         .and_then(|()| A::from_options(opts))
     {
         Ok(a) => a,
@@ -212,6 +221,7 @@ fn perform<A: FenceAgent>(
         )));
     }
     let timing = timing(opts)?;
+    let (probes, window) = crate::silent::from_options(opts)?;
     let started = Instant::now();
     if matches!(
         action,
@@ -261,7 +271,18 @@ fn perform<A: FenceAgent>(
         }
         FenceAction::Off => {
             power::set_verified(&mut dev, Power::Off, timing, deadline)?;
+            crate::silent::verify(&probes, window, deadline)?;
             FenceOutcome::ok("Success: Powered OFF\n")
+        }
+        FenceAction::Reboot if !probes.is_empty() => {
+            // The silence is checked between off and on, so the reboot is always a verified
+            // off and on here (a device's own power cycle leaves no moment to check).
+            power::set_verified(&mut dev, Power::Off, timing, deadline)?;
+            crate::silent::verify(&probes, window, deadline)?;
+            if let Err(e) = power::set_verified(&mut dev, Power::On, timing, deadline) {
+                tracing::error!("node is off and silent, but powering it on again failed: {e}");
+            }
+            FenceOutcome::ok("Success: Rebooted\n")
         }
         FenceAction::Reboot => {
             agent.reboot(&mut dev, timing, deadline)?;
@@ -389,6 +410,8 @@ mod tests {
             common::VERBOSE,
             common::NODENAME,
             common::NODES,
+            common::VERIFY_SILENT,
+            common::SILENT_TIMEOUT,
         ],
         actions: &[
             FenceAction::On,
@@ -590,5 +613,55 @@ mod tests {
             1
         );
         assert_eq!(CONNECTS.get(), 0);
+    }
+
+    #[test]
+    fn verify_silent_fails_an_off_whose_node_still_answers() {
+        // 127.0.0.1 always answers a TCP connect (accepted or refused): the node "is still up".
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        STATE.set(Power::On);
+        let o = stdin_run(&format!(
+            "action=off\nip=x\nverify_silent=127.0.0.1:{port}\nsilent_timeout=1\n"
+        ));
+        assert_eq!(o.code, 1, "{o:?}");
+        assert!(o.log[0].1.contains("still answers"), "{o:?}");
+        assert_eq!(
+            STATE.get(),
+            Power::Off,
+            "the device was switched; the fence still failed"
+        );
+        STATE.set(Power::On);
+        let o = stdin_run(&format!(
+            "action=reboot\nip=x\nverify_silent=127.0.0.1:{port}\nsilent_timeout=1\n"
+        ));
+        assert_eq!(o.code, 1, "{o:?}");
+        assert_eq!(
+            STATE.get(),
+            Power::Off,
+            "not powered on again after a failed silence check"
+        );
+        // Bad addresses and a zero window are usage errors, found by validate-all.
+        let o = stdin_run("action=validate-all\nip=x\nverify_silent=node2.example\n");
+        assert_eq!(o.code, 1);
+        let o = stdin_run("action=validate-all\nip=x\nverify_silent=10.0.0.2\nsilent_timeout=0\n");
+        assert_eq!(o.code, 1);
+        assert_eq!(
+            stdin_run("action=validate-all\nip=x\nverify_silent=10.0.0.2,10.0.1.2:22\n").code,
+            0
+        );
+        // The budget covers the watch.
+        let (opts, _) = Options::from_pairs(
+            &SPEC,
+            &[
+                ("ip", "x".to_owned()),
+                ("verify_silent", "10.0.0.2".to_owned()),
+            ],
+        )
+        .unwrap();
+        let with = action_budget(&opts, FenceAction::Off, Duration::ZERO).unwrap();
+        let (opts, _) = Options::from_pairs(&SPEC, &[("ip", "x".to_owned())]).unwrap();
+        let without = action_budget(&opts, FenceAction::Off, Duration::ZERO).unwrap();
+        assert_eq!(with - without, Duration::from_secs(3));
     }
 }

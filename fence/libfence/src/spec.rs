@@ -256,6 +256,23 @@ pub mod common {
         "names",
         "Names of the node(s) this device powers, separated by commas; when set, a plug/port or nodename naming any other machine is refused (exit 1) before anything is sent",
     );
+    /// `verify_silent`: addresses of the fenced node that must not answer once it is off
+    /// ([`crate::silent`]).
+    pub const VERIFY_SILENT: FenceParam = FenceParam::string(
+        "verify_silent",
+        "verify-silent",
+        "addresses",
+        "Addresses of the fenced node, separated by spaces or commas (ip: ICMP echo, ip:port: TCP connect); after power off is confirmed none may answer within silent_timeout, else the fence fails",
+    );
+    /// `silent_timeout`: how long `verify_silent` watches.
+    pub const SILENT_TIMEOUT: FenceParam = FenceParam::string(
+        "silent_timeout",
+        "silent-timeout",
+        "seconds",
+        "Seconds verify_silent watches the node's addresses after power off",
+    )
+    .kind(FenceKind::Second)
+    .default("3");
     /// `nodename` (sent by Pacemaker: the node being fenced; checked against `nodes`).
     pub const NODENAME: FenceParam = FenceParam::string(
         "nodename",

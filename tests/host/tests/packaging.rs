@@ -38,6 +38,8 @@ struct Workspace {
     version: String,
     agents: Vec<String>,
     fences: Vec<String>,
+    /// Other names of fence agents (fence/aliases), installed as symlinks.
+    aliases: Vec<String>,
 }
 
 impl Workspace {
@@ -74,6 +76,11 @@ impl Workspace {
             version,
             agents: crates("agents", "")?,
             fences: crates("fence", "fence_hasan_")?,
+            aliases: std::fs::read_to_string(root.join("fence/aliases"))?
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+                .collect(),
         };
         ensure!(
             ws.agents.iter().any(|a| a == "vip"),
@@ -89,7 +96,7 @@ impl Workspace {
             want.insert(format!("{OCF_DIR}/{a}"));
             want.insert(format!("/usr/share/man/man7/ocf_hasan_{a}.7"));
         }
-        for f in &self.fences {
+        for f in self.fences.iter().chain(&self.aliases) {
             want.insert(format!("/usr/sbin/{f}"));
             want.insert(format!("/usr/share/man/man8/{f}.8"));
         }

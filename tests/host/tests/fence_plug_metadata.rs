@@ -1,0 +1,206 @@
+//! The meta-data of fence_hasan_plug, fence_kasa and fence_http: equal to the golden copies in
+//! ocf-metadata/fence/, valid against fence-agents' metadata.rng, and accepted by
+//! `pcs stonith create` without --force for every plug type.
+#![allow(clippy::unwrap_used)]
+
+mod plug_support;
+
+use std::process::Command;
+
+use plug_support::{need, repo_root, run, HTTP, KASA, PLUG};
+
+#[test]
+fn metadata_of_each_name_matches_its_golden_copy_and_the_schema() {
+    for (program, name) in [
+        (PLUG, "fence_hasan_plug"),
+        (KASA, "fence_kasa"),
+        (HTTP, "fence_http"),
+    ] {
+        let golden = repo_root().join(format!("ocf-metadata/fence/{name}.xml"));
+        let want = std::fs::read_to_string(&golden).unwrap();
+        let r = run(program, "", &["-o", "metadata"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(
+            r.stdout, want,
+            "{name}: meta-data changed: run `make metadata` and review the diff"
+        );
+        assert_eq!(run(program, "action=meta-data\n", &[]).stdout, want);
+        assert!(
+            want.contains(&format!("<resource-agent name=\"{name}\"")),
+            "{want}"
+        );
+        need("/usr/bin/xmllint");
+        let out = Command::new("/usr/bin/xmllint")
+            .args([
+                "--noout",
+                "--relaxng",
+                "/usr/share/cluster/relaxng/metadata.rng",
+            ])
+            .arg(&golden)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let man = run(program, "", &["-o", "manpage"]);
+        assert!(
+            man.stdout
+                .starts_with(&format!(".TH {} 8", name.to_uppercase())),
+            "{}",
+            man.stdout
+        );
+    }
+    // The installed names are links to one binary.
+    for link in [KASA, HTTP] {
+        let target = std::fs::read_link(link).unwrap();
+        assert_eq!(target, std::path::Path::new("fence_hasan_plug"), "{link}");
+    }
+}
+
+#[test]
+fn pcs_accepts_every_plug_type_without_force() {
+    need("/usr/sbin/pcs");
+    need("/usr/sbin/cibadmin");
+    need(PLUG);
+    let dir = tempfile::tempdir().unwrap();
+    let cib = dir.path().join("cib.xml");
+    let out = Command::new("/usr/sbin/cibadmin")
+        .arg("--empty")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&cib, &out.stdout).unwrap();
+    let pcs = |args: &[&str]| {
+        Command::new("/usr/sbin/pcs")
+            .arg("-f")
+            .arg(&cib)
+            .args(["stonith", "create"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let lines: &[&[&str]] = &[
+        &[
+            "f-tasmota",
+            "fence_hasan_plug",
+            "plug_type=tasmota",
+            "ip=127.0.0.1",
+            "password=x",
+            "plug=1",
+        ],
+        &[
+            "f-shelly1",
+            "fence_hasan_plug",
+            "plug_type=shelly1",
+            "ip=127.0.0.1",
+            "username=admin",
+            "password=x",
+            "plug=0",
+        ],
+        &[
+            "f-shelly2",
+            "fence_hasan_plug",
+            "plug_type=shelly2",
+            "ip=127.0.0.1",
+            "password=x",
+            "plug=0",
+            "ssl_insecure=1",
+        ],
+        &[
+            "f-esphome",
+            "fence_hasan_plug",
+            "plug_type=esphome",
+            "ip=127.0.0.1",
+            "switch_name=relay",
+        ],
+        &[
+            "f-kasa",
+            "fence_hasan_plug",
+            "plug_type=kasa",
+            "ip=127.0.0.1",
+            "plug=2",
+        ],
+        &[
+            "f-http",
+            "fence_hasan_plug",
+            "plug_type=http",
+            "ip=127.0.0.1",
+            "power_on_url=/on",
+            "power_off_url=/off",
+            "status_url=/s",
+            "status_on_regex=ON",
+            "status_off_regex=OFF",
+            "http_method=POST",
+        ],
+        &["f-kasa2", "fence_kasa", "ip=127.0.0.1", "plug=node2"],
+        &[
+            "f-http2",
+            "fence_http",
+            "ip=127.0.0.1",
+            "username=u",
+            "password=p",
+            "power_on_url=/on",
+            "power_off_url=/off",
+            "status_url=/s",
+            "status_on_regex=ON",
+            "status_off_regex=OFF",
+        ],
+        &[
+            "f-silent",
+            "fence_hasan_plug",
+            "plug_type=kasa",
+            "ip=127.0.0.1",
+            "plug=1",
+            "verify_silent=198.51.100.2 198.51.100.3:22",
+            "silent_timeout=2",
+        ],
+    ];
+    for l in lines {
+        let mut args = l.to_vec();
+        let host = format!("pcmk_host_list={}", l[0]);
+        args.push(&host);
+        let out = pcs(&args);
+        assert!(
+            out.status.success(),
+            "{l:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // pcs reads our meta-data: fence_kasa has no plug_type, an unknown option is refused.
+    let out = pcs(&[
+        "f-bad",
+        "fence_kasa",
+        "ip=127.0.0.1",
+        "plug_type=kasa",
+        "pcmk_host_list=x",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stonith option 'plug_type'"));
+    // validate-all checks what pcs cannot: values, per type, touching no device.
+    let r = run(
+        PLUG,
+        "action=validate-all\nplug_type=zigbee\nip=127.0.0.1\n",
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("invalid plug_type \"zigbee\""),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        PLUG,
+        "action=validate-all\nplug_type=http\nip=127.0.0.1\nstatus_url=/s\n",
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("missing required parameter power_on_url"),
+        "{}",
+        r.stderr
+    );
+    let cib_text = std::fs::read_to_string(&cib).unwrap();
+    assert!(cib_text.contains("type=\"fence_kasa\""), "{cib_text}");
+}
