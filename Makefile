@@ -3,6 +3,8 @@ PREFIX    ?= /usr
 OCFDIR    ?= $(PREFIX)/lib/ocf/resource.d/hasan
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CARGO     ?= cargo
 RELEASE   := target/release
 AGENTS    := $(notdir $(wildcard agents/*))
@@ -33,11 +35,22 @@ install: build
 	  ln -sfn $$t $(DESTDIR)$(SBINDIR)/$$n || exit 1; \
 	  $(DESTDIR)$(SBINDIR)/$$n -o manpage > $(DESTDIR)$(MANDIR)/man8/$$n.8 || exit 1; \
 	done
-	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p))))] to $(DESTDIR)$(SBINDIR)"
+	@install -D -m 0755 $(RELEASE)/hasan $(DESTDIR)$(SBINDIR)/hasan
+	@mkdir -p $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	@$(RELEASE)/hasan manpage > $(DESTDIR)$(MANDIR)/man8/hasan.8
+	@$(RELEASE)/hasan completions bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/hasan
+	@$(RELEASE)/hasan completions zsh > $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hasan
+	@$(RELEASE)/hasan completions fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/hasan.fish
+	@install -D -m 0644 hasan/hasan-standby.service $(DESTDIR)$(UNITDIR)/hasan-standby.service
+	@echo "installed agents [$(AGENTS)] to $(DESTDIR)$(OCFDIR), fence agents [$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p))))] and hasan to $(DESTDIR)$(SBINDIR), hasan-standby.service to $(DESTDIR)$(UNITDIR)"
 
 uninstall:
 	rm -rf $(DESTDIR)$(OCFDIR)
 	rm -f $(foreach f,$(FENCE) $(foreach p,$(ALIASES),$(firstword $(subst :, ,$(p)))),$(DESTDIR)$(SBINDIR)/$(f) $(DESTDIR)$(MANDIR)/man8/$(f).8) $(foreach a,$(AGENTS),$(DESTDIR)$(MANDIR)/man7/ocf_hasan_$(a).7)
+	rm -f $(DESTDIR)$(SBINDIR)/hasan $(DESTDIR)$(MANDIR)/man8/hasan.8 $(DESTDIR)$(UNITDIR)/hasan-standby.service \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions/hasan $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_hasan \
+	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/hasan.fish
 
 # Debian packages the tests need (idempotent; does nothing when all are present).
 deps:

@@ -44,7 +44,7 @@ git_describe() { git -C "$repo" describe --always --dirty 2>/dev/null || echo un
 # dev-dependencies are not linked), for the copyright file.
 linked_crates() {
   local d
-  for d in $(resource_agents | sed 's|^|agents/|') $(fence_agents | sed 's|^|fence/|'); do
+  for d in $(resource_agents | sed 's|^|agents/|') $(fence_agents | sed 's|^|fence/|') hasan; do
     (cd "$repo/$d" && cargo tree --locked --offline -e normal,no-proc-macro --prefix none -f '{p}|{l}') \
       || die "cargo tree failed in $d"
   done | sed 's/ (\*)$//' | grep -v ' (/' | sed 's/^\([^ ]*\) v\([^ |]*\)[^|]*|/\1 \2: /' | sort -u

@@ -32,8 +32,8 @@ stray=$(cd "$root" && find . -mindepth 1 -maxdepth 1 ! -name usr)
 for a in "${agents[@]}"; do
   [ -x "$root/usr/lib/ocf/resource.d/hasan/$a" ] || die "make install did not install agent $a"
 done
-for f in "${fences[@]}"; do
-  [ -x "$root/usr/sbin/$f" ] || die "make install did not install fence agent $f"
+for f in "${fences[@]}" hasan; do
+  [ -x "$root/usr/sbin/$f" ] || die "make install did not install $f"
 done
 find "$root/usr/share/man" -type f -name '*.[0-9]' -exec gzip -9n {} +
 # Cargo strips the symbols; drop the compiler's .comment and .note sections as dh_strip does.
@@ -48,6 +48,9 @@ cat > "$root/usr/share/lintian/overrides/hasan" <<'OVERRIDES'
 hasan: initial-upload-closes-no-bugs
 # The OCF standard puts resource agents, which are executables, in /usr/lib/ocf/resource.d/<provider>/.
 hasan: executable-in-usr-lib [usr/lib/ocf/resource.d/hasan/*]
+# hasan-standby.service starts and stops with Pacemaker, however Pacemaker is started (at boot or by
+# `pcs cluster start`), so that its standby always runs before Pacemaker stops.
+hasan: systemd-service-file-refers-to-unusual-wantedby-target pacemaker.service [usr/lib/systemd/system/hasan-standby.service]
 OVERRIDES
 
 year=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)
@@ -127,6 +130,8 @@ CONTROL
   if [ ${#fences[@]} -gt 0 ]; then
     echo "Fence agents: ${fences[*]}." | fold -s -w 72 | sed 's/^/ /; s/ *$//'
   fi
+  echo "The operator's tool hasan(8): failover timeline, readiness check, and hasan-standby.service (standby before Pacemaker stops)." \
+    | fold -s -w 72 | sed 's/^/ /; s/ *$//'
 } > "$root/DEBIAN/control"
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"

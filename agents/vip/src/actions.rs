@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use libocf::log::Phase;
 use libocf::{Budget, Health, OcfError, Started, Stopped};
 
 use crate::config::VipConfig;
@@ -111,26 +112,30 @@ pub fn start<N: Net>(net: &N, cfg: &VipConfig, budget: &Budget) -> Result<Starte
         prefix: cfg.prefix,
         label: cfg.label.clone(),
     };
+    let phase = Phase::begin("address");
     if net.add_address(&link, &new, left(budget))? == Change::Unchanged {
+        phase.end("already there");
         return Ok(Started::AlreadyRunning);
     }
-    tracing::info!("added {cfg}");
-    announce(net, cfg, &link, budget);
+    phase.end(&format!("added {cfg}"));
+    let phase = Phase::begin("arp");
+    let sent = announce(net, cfg, &link, budget);
+    phase.end(&sent);
     Ok(Started::Started)
 }
 
 /// Send `arp_count` announcements `arp_interval` apart, as far as the budget allows. Failures
 /// are logged, not fatal: the address is up, announcements only speed up the switch-over.
-fn announce<N: Net>(net: &N, cfg: &VipConfig, link: &Link, budget: &Budget) {
+/// Returns what was sent, for the phase event.
+fn announce<N: Net>(net: &N, cfg: &VipConfig, link: &Link, budget: &Budget) -> String {
     if cfg.arp_count == 0 {
-        return;
+        return "arp_count=0: no announcements".to_owned();
     }
     let Some(mac) = link.mac else {
-        tracing::info!(
+        return format!(
             "{} is not an Ethernet interface: no announcements",
             link.name
         );
-        return;
     };
     let (frame, kind) = match cfg.ip {
         IpAddr::V4(v4) => (frames::arp_announcement(mac, v4), "gratuitous ARP"),
@@ -155,11 +160,11 @@ fn announce<N: Net>(net: &N, cfg: &VipConfig, link: &Link, budget: &Budget) {
             Ok(()) => sent += 1,
             Err(e) => {
                 tracing::warn!("{e}; {sent} of {} announcements sent", cfg.arp_count);
-                return;
+                return format!("{sent} of {} {kind} sent", cfg.arp_count);
             }
         }
     }
-    tracing::info!("sent {sent} {kind} for {} on {}", cfg.ip, link.name);
+    format!("sent {sent} {kind} for {} on {}", cfg.ip, link.name)
 }
 
 /// Remove the address from the nic (whatever its prefix length).
@@ -180,12 +185,16 @@ pub fn stop<N: Net>(net: &N, cfg: &VipConfig, budget: &Budget) -> Result<Stopped
             cfg.prefix
         );
     }
+    let phase = Phase::begin("address");
     match net.del_address(&link, a.ip, a.prefix, left(budget))? {
         Change::Done => {
-            tracing::info!("removed {}/{} from {}", a.ip, a.prefix, link.name);
+            phase.end(&format!("removed {}/{} from {}", a.ip, a.prefix, link.name));
             Ok(Stopped::Stopped)
         }
-        Change::Unchanged => Ok(Stopped::AlreadyStopped),
+        Change::Unchanged => {
+            phase.end("already gone");
+            Ok(Stopped::AlreadyStopped)
+        }
     }
 }
 

@@ -12,31 +12,8 @@ use crate::import::{self, Policy};
 use crate::mmp::{self, MmpParams};
 use crate::sysfs;
 
-/// Logs how long a phase took.
-pub struct Phase {
-    name: &'static str,
-    started: Instant,
-}
-
-impl Phase {
-    /// Start timing `name`.
-    pub fn begin(name: &'static str) -> Phase {
-        Phase {
-            name,
-            started: Instant::now(),
-        }
-    }
-    /// Log the phase's duration with a detail.
-    pub fn end(self, detail: &str) {
-        tracing::info!(
-            "phase {}: {:.2} s{}{}",
-            self.name,
-            self.started.elapsed().as_secs_f64(),
-            if detail.is_empty() { "" } else { ": " },
-            detail
-        );
-    }
-}
+/// Each phase is logged with its duration and journal fields (`HASAN_PHASE`, …).
+pub use libocf::log::Phase;
 
 /// What start needs to know of an imported pool, from one `zpool get`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -20,6 +20,17 @@ const RPM: &str = "/usr/bin/rpm";
 const RPMBUILD: &str = "/usr/bin/rpmbuild";
 const LINTIAN: &str = "/usr/bin/lintian";
 const OCF_DIR: &str = "/usr/lib/ocf/resource.d/hasan";
+/// The operator's tool.
+const HASAN: &str = "/usr/sbin/hasan";
+/// Everything of the operator's tool: binary, man page, completions, the standby unit.
+const HASAN_FILES: [&str; 6] = [
+    HASAN,
+    "/usr/share/man/man8/hasan.8",
+    "/usr/share/bash-completion/completions/hasan",
+    "/usr/share/zsh/vendor-completions/_hasan",
+    "/usr/share/fish/vendor_completions.d/hasan.fish",
+    "/usr/lib/systemd/system/hasan-standby.service",
+];
 
 /// What the workspace says the packages must hold.
 #[derive(Debug)]
@@ -89,6 +100,7 @@ impl Workspace {
             want.insert(format!("/usr/sbin/{f}"));
             want.insert(format!("/usr/share/man/man8/{f}.8"));
         }
+        want.extend(HASAN_FILES.iter().map(|f| (*f).to_owned()));
         want
     }
 
@@ -97,6 +109,7 @@ impl Workspace {
             .iter()
             .map(|a| format!("{OCF_DIR}/{a}"))
             .chain(self.fences.iter().map(|f| format!("/usr/sbin/{f}")))
+            .chain(std::iter::once(HASAN.to_owned()))
             .collect()
     }
 }
@@ -109,6 +122,7 @@ fn payload_of(paths: impl IntoIterator<Item = String>) -> BTreeSet<String> {
             p.starts_with(&format!("{OCF_DIR}/"))
                 || p.starts_with("/usr/sbin/")
                 || p.starts_with("/usr/share/man/")
+                || HASAN_FILES.contains(&p.as_str())
         })
         .map(|p| p.strip_suffix(".gz").map(str::to_owned).unwrap_or(p))
         .collect()
