@@ -12,7 +12,7 @@ FENCE     := $(filter fence_hasan_%,$(notdir $(wildcard fence/*)))
 # "<name> <agent>" pairs: other names of fence agents, installed as symlinks (fence/aliases).
 ALIASES   := $(shell grep -v '^\s*\#' fence/aliases | tr -s ' \t' ' ' | tr ' ' ':')
 
-.PHONY: all build install uninstall deps test test-host lint metadata lab-test demo demo-down bench clean
+.PHONY: all build install uninstall deps test test-host lint metadata lab-test san-test demo demo-down bench clean
 
 all: build
 
@@ -77,9 +77,17 @@ lab-test: deps
 # The test command: every tier.
 test: test-host lab-test
 
-# Try hasan without hardware: a running two-node SAN in the lab (README "Try it without hardware").
+# The san topology's scenarios (70-79): the cross-node iSCSI mirror with a quorum/client node
+# (tests/lab/README.md "The san topology"); not part of `make test` yet.
+san-test: deps
+	$(LAB) all --topology san
+
+# Try hasan without hardware: a running SAN in the lab (README "Try it without hardware").
+# TOPOLOGY=pair (two nodes sharing a disk) or TOPOLOGY=san (two storage nodes mirroring each other's
+# disks over iSCSI, a quorum/client node).
+TOPOLOGY ?= pair
 demo: deps
-	$(LAB) demo
+	$(LAB) demo --topology $(TOPOLOGY)
 
 demo-down:
 	$(LAB) down

@@ -1,0 +1,127 @@
+# Helpers for the san topology's scenarios (70-79; sourced, not a scenario: no NN- prefix).
+# node1 and node2 are the storage nodes, node3 holds quorum and is the client. `lab san-resources create`
+# configures the SAN under Pacemaker as the README's SAN recipe does (group san: pool -> san-vip ->
+# target, san-nfs, san-smb; fence-nodeN) and waits until it runs; `lab san-resources delete` removes it.
+set -euo pipefail
+POOL=san-pool
+VIP=10.77.2.100
+IQN=iqn.2024-01.local.lab:san
+C=/var/tmp/san-client           # node3: the writers' logs
+KINDS="iscsi nfs smb"
+T0=$(date +%s)
+
+fail() { echo "FAIL: $*"; exit 1; }
+other() { [ "$1" = node1 ] && echo node2 || echo node1; }
+elapsed() { echo $(( $(date +%s) - $1 )); }
+
+# where RSC: the node RSC runs on, as node3 sees it ("" when stopped)
+where() { lab exec node3 "crm_resource --locate -r $1 2>/dev/null" | sed -n 's/.*is running on: \([^ ]*\).*/\1/p' | head -1; }
+# wait_group_on NODE SECONDS: the whole group runs on NODE (its last member san-smb starts last)
+wait_group_on() {
+  local i
+  for i in $(seq "$2"); do
+    [ "$(where san-smb)" = "$1" ] && [ "$(where pool)" = "$1" ] && return 0
+    sleep 1
+  done
+  lab exec node3 'crm_mon -1' || true
+  fail "the san group does not run on $1 after $2 s"
+}
+health() { lab exec "$1" "zpool list -H -o health $POOL"; }
+scanline() { lab exec "$1" "zpool status $POOL | sed -n 's/^ *scan: //p'"; }
+# fence_events NODE: successful fencing actions against NODE in node3's history
+fence_events() { lab exec node3 "stonith_admin --history $1 --output-as=xml" | grep -c 'status="success"' || true; }
+# backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN
+backend_logged_in() {
+  lab exec "$1" "iscsiadm -m session -P 1 2>/dev/null | grep -A12 'backend.$(other "$1")' | grep -q 'Session State: LOGGED_IN'"
+}
+# heal NODE: the pool on NODE back to ONLINE with no resilver running (zpool clear if ZFS has not brought
+# the other half back itself); says what it did
+heal() {
+  local i
+  for i in $(seq 120); do backend_logged_in "$1" && break; sleep 1; done
+  if [ "$(health "$1")" != ONLINE ]; then
+    echo "heal: $POOL on $1 is $(health "$1"): zpool clear"
+    lab exec "$1" "zpool clear $POOL" || true
+  fi
+  for i in $(seq 300); do
+    [ "$(health "$1")" = ONLINE ] && ! lab exec "$1" "zpool status $POOL | grep -q 'resilver in progress'" && return 0
+    sleep 1
+  done
+  lab exec "$1" "zpool status $POOL" || true
+  fail "$POOL on $1 not ONLINE and resilvered after 300 s"
+}
+
+# ---- the client on node3: iSCSI (the zvol), NFS, SMB (cifs), each with a writer
+client_connect() {
+  lab copy node3 "$(dirname "${BASH_SOURCE[0]}")/san-client.sh" /usr/local/bin/san-client 0755 >/dev/null
+  lab exec -t 300 node3 "mkdir -p $C /mnt/san-nfs /mnt/san-smb \
+    && iscsiadm -m discovery -t st -p $VIP >/dev/null && iscsiadm -m node -T $IQN -p $VIP:3260 --login >/dev/null \
+    && udevadm settle && lsblk -dnpo NAME,TRAN | awk '\$2==\"iscsi\" {print \$1}' > $C/iscsi.dev && test -b \$(cat $C/iscsi.dev) \
+    && mount -t nfs4 -o vers=4.2,hard $VIP:/$POOL/nfs /mnt/san-nfs \
+    && mount -t cifs //$VIP/share /mnt/san-smb -o credentials=/root/.san-smb,vers=3.0,hard,cache=none" \
+    || fail "node3 cannot log in to the SAN's target or mount its NFS and SMB shares"
+  echo "node3: iSCSI $(lab exec node3 "cat $C/iscsi.dev"), NFS /mnt/san-nfs, SMB /mnt/san-smb"
+}
+client_disconnect() {
+  lab exec -t 300 node3 "for k in $KINDS; do touch $C/\$k.log.stop; done; sleep 3
+    for k in $KINDS; do systemctl kill san-writer-\$k 2>/dev/null; systemctl reset-failed san-writer-\$k 2>/dev/null; done
+    umount -f -l /mnt/san-nfs; umount -f -l /mnt/san-smb
+    iscsiadm -m node -T $IQN -p $VIP:3260 --logout; iscsiadm -m node -o delete; iscsiadm -m discoverydb -t st -p $VIP -o delete
+    rm -rf $C; true" >/dev/null 2>&1 || true
+}
+target_of() { # target_of KIND -> "blk DEV" or "file DIR"
+  case $1 in
+    iscsi) echo "blk $(lab exec node3 "cat $C/iscsi.dev")" ;;
+    nfs) echo "file /mnt/san-nfs" ;;
+    smb) echo "file /mnt/san-smb" ;;
+  esac
+}
+writers_start() {
+  local k
+  for k in $KINDS; do
+    lab exec node3 "systemd-run -q --unit=san-writer-$k /usr/local/bin/san-client write $(target_of $k) $C/$k.log"
+  done
+}
+acks() { lab exec node3 "wc -l < $C/$1.log"; }
+# wait_acks MORE SECONDS: every writer has MORE acknowledged writes than now
+wait_acks() {
+  local k n i
+  for k in $KINDS; do
+    n=$(( $(acks $k) + $1 ))
+    for i in $(seq "$2"); do [ "$(acks $k)" -ge "$n" ] && break; sleep 1; done
+    [ "$(acks $k)" -ge "$n" ] || { lab exec node3 "tail -5 $C/$k.log.err" || true; fail "the $k writer is stuck at $(acks $k) acknowledged writes"; }
+  done
+}
+writers_stop() {
+  local k i
+  for k in $KINDS; do lab exec node3 "touch $C/$k.log.stop"; done
+  for k in $KINDS; do
+    for i in $(seq 120); do lab exec node3 "systemctl -q is-active san-writer-$k" || break; sleep 1; done
+  done
+}
+# writers_verify: every acknowledged write of every writer reads back intact (node3, by checksum)
+writers_verify() {
+  local k out
+  for k in $KINDS; do
+    out=$(lab exec -t 600 node3 "san-client verify $(target_of $k) $C/$k.log") || fail "$k: $out"
+    echo "$k: $out; $(lab exec node3 "wc -l < $C/$k.log.err") failed writes (not acknowledged)"
+  done
+}
+
+# ---- hasan timeline of what happened since SINCE, from the journals of the nodes that answer
+IDENTS="pacemakerd pacemaker-based pacemaker-fenced pacemaker-execd pacemaker-attrd pacemaker-schedulerd
+  pacemaker-controld corosync hasan hasan-zpool hasan-vip hasan-iscsi hasan-nfs hasan-smb fence_hasan_ipmi"
+timeline() { # timeline SINCE: prints the timeline (node3 merges every node's journal); TIMELINE keeps it
+  local since=$1 m="" i x files="" tmp
+  lab exec node3 "command -v hasan" >/dev/null 2>&1 || { echo "(hasan is not installed: no timeline)"; TIMELINE=""; return 0; }
+  for i in $IDENTS; do m="$m SYSLOG_IDENTIFIER=$i"; done
+  tmp=$(mktemp)
+  for x in node1 node2 node3; do
+    lab exec -t 300 "$x" "journalctl -o json --no-pager --since=@$since $m" > "$tmp" 2>/dev/null || continue
+    lab copy node3 "$tmp" "/tmp/timeline-$x.json" >/dev/null && files="$files /tmp/timeline-$x.json"
+  done
+  rm -f "$tmp"
+  TIMELINE=$(lab exec node3 "hasan timeline $files" 2>&1) || true
+  echo "--- hasan timeline$files"
+  echo "$TIMELINE"
+}
