@@ -85,7 +85,7 @@ san-test: deps
 # Try hasan without hardware: a running SAN in the lab (README "Try it without hardware").
 # TOPOLOGY=pair (two nodes sharing a disk) or TOPOLOGY=san (two storage nodes mirroring each other's
 # disks over iSCSI, a quorum/client node).
-TOPOLOGY ?= pair
+TOPOLOGY ?= $(or $(LAB_TOPOLOGY),pair)
 demo: deps
 	$(LAB) demo --topology $(TOPOLOGY)
 
