@@ -18,8 +18,8 @@ elapsed() { echo $(( $(date +%s) - $1 )); }
 where() { lab exec node3 "crm_resource --locate -r $1 2>/dev/null" | sed -n 's/.*is running on: \([^ ]*\).*/\1/p' | head -1; }
 # wait_group_on NODE SECONDS: the whole group runs on NODE (its last member san-smb starts last)
 wait_group_on() {
-  local i
-  for i in $(seq "$2"); do
+  local end=$((SECONDS + $2))
+  while [ $SECONDS -lt $end ]; do
     [ "$(where san-smb)" = "$1" ] && [ "$(where pool)" = "$1" ] && return 0
     sleep 1
   done
@@ -37,13 +37,14 @@ backend_logged_in() {
 # heal NODE: the pool on NODE back to ONLINE with no resilver running (zpool clear if ZFS has not brought
 # the other half back itself); says what it did
 heal() {
-  local i
-  for i in $(seq 120); do backend_logged_in "$1" && break; sleep 1; done
+  local end=$((SECONDS + 180))
+  while [ $SECONDS -lt $end ]; do backend_logged_in "$1" && break; sleep 1; done
   if [ "$(health "$1")" != ONLINE ]; then
     echo "heal: $POOL on $1 is $(health "$1"): zpool clear"
     lab exec "$1" "zpool clear $POOL" || true
   fi
-  for i in $(seq 300); do
+  end=$((SECONDS + 300))
+  while [ $SECONDS -lt $end ]; do
     [ "$(health "$1")" = ONLINE ] && ! lab exec "$1" "zpool status $POOL | grep -q 'resilver in progress'" && return 0
     sleep 1
   done
@@ -85,18 +86,18 @@ writers_start() {
 acks() { lab exec node3 "wc -l < $C/$1.log"; }
 # wait_acks MORE SECONDS: every writer has MORE acknowledged writes than now
 wait_acks() {
-  local k n i
+  local k n end
   for k in $KINDS; do
-    n=$(( $(acks $k) + $1 ))
-    for i in $(seq "$2"); do [ "$(acks $k)" -ge "$n" ] && break; sleep 1; done
+    n=$(( $(acks $k) + $1 )) end=$((SECONDS + $2))
+    while [ $SECONDS -lt $end ]; do [ "$(acks $k)" -ge "$n" ] && break; sleep 1; done
     [ "$(acks $k)" -ge "$n" ] || { lab exec node3 "tail -5 $C/$k.log.err" || true; fail "the $k writer is stuck at $(acks $k) acknowledged writes"; }
   done
 }
 writers_stop() {
-  local k i
+  local k end=$((SECONDS + 180))
   for k in $KINDS; do lab exec node3 "touch $C/$k.log.stop"; done
   for k in $KINDS; do
-    for i in $(seq 120); do lab exec node3 "systemctl -q is-active san-writer-$k" || break; sleep 1; done
+    while [ $SECONDS -lt $end ]; do lab exec node3 "systemctl -q is-active san-writer-$k" || break; sleep 1; done
   done
 }
 # writers_verify: every acknowledged write of every writer reads back intact (node3, by checksum)
