@@ -519,3 +519,94 @@ mod tests {
         assert_eq!((theirs.current.txg, theirs.active()), (51, true));
     }
 }
+
+/// The decisions on `zdb -l -uuuu` output recorded in the lab (see tests/fixtures/README.md):
+/// every ring state the agent meets, read as node2 reads them.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+    use crate::mmp::{activity_check, DEFAULTS};
+    use crate::tests::fixture;
+
+    fn read(file: &str) -> DeviceLabels {
+        parse("/dev/disk/by-id/virtio-shared0-part1", &fixture(file))
+    }
+
+    fn pool(file: &str) -> PoolOnDisk {
+        current(&[read(file)], "labpool", None).unwrap()
+    }
+
+    const NODE1: u64 = 0x0a77_000b;
+    const SHARED_POOL: u64 = 4_292_572_665_586_299_236;
+
+    #[test]
+    fn an_exported_pool_is_not_active() {
+        let p = pool("zdb-luuuu-exported.txt");
+        assert_eq!(
+            (p.guid, p.active(), p.multihost()),
+            (SHARED_POOL, false, true)
+        );
+    }
+
+    #[test]
+    fn a_live_pool_is_read_from_its_mmp_slot() {
+        // node1 has it imported: the newest uberblock is an MMP write (sequence > 0) between txgs
+        let p = pool("zdb-luuuu-live-multihost-on.txt");
+        assert!(p.active() && p.multihost());
+        assert_eq!((p.hostid(), p.hostname()), (NODE1, "node1"));
+        assert!(p.current.mmp.and_then(|m| m.seq).unwrap_or(0) > 0, "{p:?}");
+    }
+
+    #[test]
+    fn multihost_switched_off_on_a_live_pool_is_seen_despite_older_mmp_slots() {
+        // `zpool set multihost=off` on node1 while imported: older ring slots still carry a
+        // delay > 0 (the trap of "any uberblock with a delay"), the current one does not
+        let d = read("zdb-luuuu-live-multihost-switched-off.txt");
+        assert!(d
+            .uberblocks
+            .iter()
+            .any(|u| u.mmp.is_some_and(|m| m.delay_ns > 0)));
+        let p = pool("zdb-luuuu-live-multihost-switched-off.txt");
+        assert!(p.active());
+        assert!(!p.multihost(), "current uberblock: {:?}", p.current);
+    }
+
+    #[test]
+    fn a_pool_left_by_a_crash_is_active_with_the_writers_timing() {
+        let p = pool("zdb-luuuu-left-active-by-crash.txt");
+        assert!(p.active() && p.multihost());
+        assert_eq!(p.hostid(), NODE1);
+        let mmp = p.current.mmp.unwrap();
+        assert_eq!(
+            (mmp.fail_intervals, mmp.interval_ms),
+            (Some(10), Some(1000))
+        );
+        // ZFS 2.1 with the writer's fail intervals > 0: 10 x 1000 ms x 200 %, + 25 % at most
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&mmp)),
+            std::time::Duration::from_secs(25)
+        );
+    }
+
+    #[test]
+    fn another_pool_with_the_same_name_needs_the_guid() {
+        // node2's own disk with an exported pool also named labpool (blkid shows both)
+        let blkid = fixture("blkid-two-pools-same-name.txt");
+        assert_eq!(blkid.matches("LABEL=\"labpool\"").count(), 2);
+        let shared = read("zdb-luuuu-left-active-by-crash.txt");
+        let other = parse(
+            "/dev/disk/by-id/virtio-data0-part1",
+            &fixture("zdb-luuuu-other-pool-same-name.txt"),
+        );
+        let both = [shared, other];
+        assert!(matches!(
+            current(&both, "labpool", None),
+            Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids.len() == 2
+        ));
+        let p = current(&both, "labpool", Some(SHARED_POOL)).unwrap();
+        assert!(p.active() && p.device.contains("shared0"));
+        let o = current(&both, "labpool", Some(9_993_194_545_229_026_396)).unwrap();
+        assert!(!o.active() && o.device.contains("data0"));
+        assert_eq!(o.hostname(), "node2");
+    }
+}
