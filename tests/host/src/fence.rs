@@ -156,6 +156,19 @@ impl CibFile {
         )
     }
 
+    /// Fail unless `pcs stonith create <args>` is refused for `option`, a parameter the agent's
+    /// meta-data does not list (which shows that pcs reads the meta-data).
+    pub fn check_unknown_option_refused(&self, args: &[&str], option: &str) -> Result<()> {
+        let r = self.stonith_create(args)?;
+        ensure!(
+            !r.success()
+                && r.stderr
+                    .contains(&format!("invalid stonith option '{option}'")),
+            "pcs did not refuse {option} as unknown: {r}"
+        );
+        Ok(())
+    }
+
     /// The CIB as it is now.
     pub fn text(&self) -> Result<String> {
         Ok(std::fs::read_to_string(self.path())?)

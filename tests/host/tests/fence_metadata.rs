@@ -63,18 +63,17 @@ fn pcs_accepts_the_agent_without_force() {
     ]);
     assert!(out.success(), "{out}");
     // pcs really reads our meta-data: an unknown option is refused.
-    let out = pcs(&[
-        "fence-node3",
-        "fence_hasan_ipmi",
-        "ip=127.0.0.1",
-        "bogus=1",
-        "pcmk_host_list=node3",
-    ]);
-    assert!(!out.success());
-    assert!(
-        out.stderr.contains("invalid stonith option 'bogus'"),
-        "{out}"
-    );
+    cib.check_unknown_option_refused(
+        &[
+            "fence-node3",
+            "fence_hasan_ipmi",
+            "ip=127.0.0.1",
+            "bogus=1",
+            "pcmk_host_list=node3",
+        ],
+        "bogus",
+    )
+    .unwrap();
     // pcs does not check select values; validate-all does, without touching any device.
     let r = run_agent(
         "action=validate-all
