@@ -12,13 +12,13 @@ pub const ECK_SIZE: usize = 40;
 /// The byte order of a trailer's words: the writer's, told by its magic (a magic in neither
 /// order is read in the host's order, as ZFS does — the checksum then fails).
 fn writer_little_endian(magic: [u8; 8]) -> bool {
-    if u64::from_le_bytes(magic) == ZEC_MAGIC {
-        true
-    } else if u64::from_be_bytes(magic) == ZEC_MAGIC {
-        false
+    let host_le = cfg!(target_endian = "little");
+    let swapped = if host_le {
+        u64::from_be_bytes(magic) == ZEC_MAGIC
     } else {
-        cfg!(target_endian = "little")
-    }
+        u64::from_le_bytes(magic) == ZEC_MAGIC
+    };
+    host_le != swapped
 }
 
 fn word(b: &[u8], le: bool) -> u64 {

@@ -147,24 +147,7 @@ pub fn scan(fs: &Fs, devices: &[String], deadline: Instant) -> Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ondisk::tests::{recorded, RECORDED};
-
-    /// A device image at `dev/NAME` under `root`: a sparse file of the recorded size with the
-    /// recorded label areas in place, and its `/sys/class/block` entry.
-    pub fn install(root: &Path, name: &str, fixture: &str) {
-        use std::os::unix::fs::FileExt;
-        let rec = recorded(fixture);
-        std::fs::create_dir_all(root.join("dev")).unwrap();
-        let f = std::fs::File::create(root.join("dev").join(name)).unwrap();
-        f.set_len(rec.size).unwrap();
-        for (l, a) in rec.areas.iter().enumerate() {
-            f.write_all_at(a.as_ref().unwrap(), label_offset(rec.size, l).unwrap())
-                .unwrap();
-        }
-        let sys = root.join("sys/class/block").join(name);
-        std::fs::create_dir_all(&sys).unwrap();
-        std::fs::write(sys.join("size"), format!("{}\n", rec.size / 512)).unwrap();
-    }
+    use crate::ondisk::tests::{install, recorded, RECORDED};
 
     #[test]
     fn devices_are_found_in_sysfs_and_read_from_dev() {

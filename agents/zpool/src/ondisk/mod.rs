@@ -82,7 +82,7 @@ pub fn device_labels(device: &str, read: &LabelAreas) -> DeviceLabels {
     };
     let mut ashift = MIN_ASHIFT;
     let mut rings: [Option<Vec<Option<RawUberblock>>>; LABELS] = Default::default();
-    for l in 0..LABELS {
+    for (l, ring_of_l) in rings.iter_mut().enumerate() {
         let (Some(area), Some(base)) = (&read.areas[l], label_offset(read.size, l)) else {
             continue;
         };
@@ -110,7 +110,7 @@ pub fn device_labels(device: &str, read: &LabelAreas) -> DeviceLabels {
                     .flatten()
             })
             .collect();
-        rings[l] = Some(ring);
+        *ring_of_l = Some(ring);
     }
     let mut holders: BTreeMap<RawUberblock, BTreeSet<usize>> = BTreeMap::new();
     for (l, ring) in rings.iter().enumerate() {
@@ -129,4 +129,4 @@ pub fn device_labels(device: &str, read: &LabelAreas) -> DeviceLabels {
 }
 
 #[cfg(test)]
-mod tests;
+pub mod tests;

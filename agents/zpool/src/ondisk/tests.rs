@@ -2,6 +2,7 @@
 //! at the same moment in the lab (tests/fixtures/README.md), plus damaged and byte-swapped labels.
 
 use std::io::Read;
+use std::path::Path;
 
 use super::*;
 use crate::labels;
@@ -35,6 +36,23 @@ pub fn recorded(name: &str) -> LabelAreas {
         areas[l] = Some(chunk.to_vec());
     }
     LabelAreas { size, areas }
+}
+
+/// A device image at `dev/NAME` under `root`: a sparse file of the recorded size with the
+/// recorded label areas in place, and its `/sys/class/block` entry.
+pub fn install(root: &Path, name: &str, fixture: &str) {
+    use std::os::unix::fs::FileExt;
+    let rec = recorded(fixture);
+    std::fs::create_dir_all(root.join("dev")).unwrap();
+    let f = std::fs::File::create(root.join("dev").join(name)).unwrap();
+    f.set_len(rec.size).unwrap();
+    for (l, a) in rec.areas.iter().enumerate() {
+        f.write_all_at(a.as_ref().unwrap(), label_offset(rec.size, l).unwrap())
+            .unwrap();
+    }
+    let sys = root.join("sys/class/block").join(name);
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("size"), format!("{}\n", rec.size / 512)).unwrap();
 }
 
 const DEV: &str = "/dev/disk/by-id/virtio-shared0-part1";
