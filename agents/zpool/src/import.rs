@@ -430,6 +430,41 @@ mod tests {
     }
 
     #[test]
+    fn a_device_that_never_answers_is_named_and_never_waited_for_beyond_the_deadline() {
+        // a FIFO without a writer blocks its open forever, as a dead iSCSI disk blocks a read
+        let fifo = |fs: &Fs| {
+            std::fs::create_dir_all(fs.path("/dev")).unwrap();
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                fs.path("/dev/sdx"),
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            std::fs::create_dir_all(fs.path("/sys/class/block/sdx")).unwrap();
+            std::fs::write(fs.path("/sys/class/block/sdx/size"), "4194304\n").unwrap();
+        };
+        let short = Budget::new(Duration::from_millis(500));
+        let (_dir, fs) = devices(&[]);
+        fifo(&fs);
+        assert_eq!(
+            read_labels(&fs, &short, "labpool", None),
+            Err(LabelsProblem::Unanswered {
+                pool: "labpool".into(),
+                devices: "/dev/sdx".into()
+            })
+        );
+        // the pool's own device answered: its labels decide, the silent one is only logged
+        let (_dir, fs) = devices(&[("vdc1", "left-active-by-crash")]);
+        fifo(&fs);
+        // long enough for the real device on a loaded machine, however long the FIFO blocks
+        let short = Budget::new(Duration::from_secs(3));
+        let d = read_labels(&fs, &short, "labpool", None).unwrap();
+        assert!(d.active() && d.multihost());
+    }
+
+    #[test]
     fn an_exported_pool_is_imported_plainly() {
         let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
         let z = Script::new().ok(
