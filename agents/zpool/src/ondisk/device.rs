@@ -192,11 +192,9 @@ mod tests {
         install(dir.path(), "vdc1", RECORDED[1]);
         let fs = Fs::rooted(dir.path());
         let devs = ["/dev/sdx".to_owned(), "/dev/vdc1".to_owned()];
-        let s = scan(
-            &fs,
-            &devs,
-            Instant::now() + std::time::Duration::from_millis(500),
-        );
+        // long enough for the real device on a loaded machine, however long the FIFO blocks
+        let deadline = Instant::now() + std::time::Duration::from_secs(3);
+        let s = scan(&fs, &devs, deadline);
         assert_eq!(s.unanswered, ["/dev/sdx"]);
         assert_eq!(s.read.len(), 1, "the other device is read all the same");
     }
