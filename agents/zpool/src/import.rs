@@ -157,10 +157,11 @@ pub fn read_labels(
     guid: Option<u64>,
 ) -> Result<PoolOnDisk, LabelsProblem> {
     let until = budget.sub_deadline(LABEL_READ);
-    let scan = device::scan(fs, &device::candidates(fs), until);
+    let scan = device::scan(fs, &device::candidates(fs), pool, until);
     for (dev, e) in &scan.failed {
         tracing::warn!("cannot read the labels of {dev}: {e}");
     }
+    // a device whose labels name the pool only where their checksum fails shows nothing
     let ours: Vec<DeviceLabels> = scan
         .read
         .into_iter()

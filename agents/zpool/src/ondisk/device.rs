@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use rustix::fs::{Mode, OFlags, SeekFrom};
 
-use super::{device_labels, label_offset, LabelAreas, LABEL_SIZE};
+use super::{device_labels, label_offset, names_pool, LabelAreas, LABEL_SIZE};
 use crate::labels::{DeviceLabels, LABELS};
 use crate::sysfs::Fs;
 
@@ -96,7 +96,7 @@ pub fn read_areas(path: &Path) -> io::Result<LabelAreas> {
 /// What a scan of the block devices found.
 #[derive(Debug, Default)]
 pub struct Scan {
-    /// The labels of every device read.
+    /// The labels of every device read whose labels name the pool.
     pub read: Vec<DeviceLabels>,
     /// Devices that could not be read, with the error.
     pub failed: Vec<(String, io::Error)>,
@@ -105,17 +105,19 @@ pub struct Scan {
 }
 
 /// Read the labels of `devices` (system paths, read under `fs`'s root) in parallel, each in a
-/// thread of its own, until all have answered or `deadline` has passed.
-pub fn scan(fs: &Fs, devices: &[String], deadline: Instant) -> Scan {
+/// thread of its own, until all have answered or `deadline` has passed; the labels of the
+/// devices that name `pool` are checked and kept.
+pub fn scan(fs: &Fs, devices: &[String], pool: &str, deadline: Instant) -> Scan {
     let (tx, rx) = mpsc::channel();
     let mut out = Scan::default();
     let mut pending = BTreeSet::new();
     for dev in devices {
         let (tx, dev, path) = (tx.clone(), dev.clone(), fs.path(dev));
         let spawned = std::thread::Builder::new().name("labels".into()).spawn({
-            let dev = dev.clone();
+            let (dev, pool) = (dev.clone(), pool.to_owned());
             move || {
-                let r = read_areas(&path);
+                let r = read_areas(&path)
+                    .map(|areas| names_pool(&areas, &pool).then(|| device_labels(&dev, &areas)));
                 // the receiver is gone once the deadline has passed: nothing to report to
                 let _ = tx.send((dev, r));
             }
@@ -135,7 +137,7 @@ pub fn scan(fs: &Fs, devices: &[String], deadline: Instant) -> Scan {
         };
         pending.remove(&dev);
         match r {
-            Ok(areas) => out.read.push(device_labels(&dev, &areas)),
+            Ok(labels) => out.read.extend(labels),
             Err(e) => out.failed.push((dev, e)),
         }
     }
@@ -164,7 +166,7 @@ mod tests {
         let devs = candidates(&fs);
         assert_eq!(devs, ["/dev/vdc1", "/dev/vdd1", "/dev/vde"]);
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
-        let s = scan(&fs, &devs, deadline);
+        let s = scan(&fs, &devs, "labpool", deadline);
         assert_eq!(s.read.len(), 2);
         assert_eq!(s.read[0].device, "/dev/vdc1");
         assert_eq!(
@@ -174,6 +176,10 @@ mod tests {
         assert_eq!(s.failed.len(), 1);
         assert_eq!(s.failed[0].0, "/dev/vde");
         assert!(s.unanswered.is_empty());
+        // devices with another pool's labels are read, not kept
+        let s = scan(&fs, &devs, "tank", deadline);
+        assert!(s.read.is_empty() && s.unanswered.is_empty());
+        assert_eq!(s.failed.len(), 1);
     }
 
     #[test]
@@ -194,7 +200,7 @@ mod tests {
         let devs = ["/dev/sdx".to_owned(), "/dev/vdc1".to_owned()];
         // long enough for the real device on a loaded machine, however long the FIFO blocks
         let deadline = Instant::now() + std::time::Duration::from_secs(3);
-        let s = scan(&fs, &devs, deadline);
+        let s = scan(&fs, &devs, "labpool", deadline);
         assert_eq!(s.unanswered, ["/dev/sdx"]);
         assert_eq!(s.read.len(), 1, "the other device is read all the same");
     }

@@ -67,6 +67,16 @@ fn config(nv: &NvList) -> LabelConfig {
     }
 }
 
+/// True if a label of `read` names `pool`: the quick look that picks the pool's devices before
+/// their blocks are checked (a label whose checksum fails is then left out by [`device_labels`]).
+pub fn names_pool(read: &LabelAreas, pool: &str) -> bool {
+    read.areas.iter().flatten().any(|area| {
+        area.get(PHYS)
+            .and_then(|phys| nvlist::unpack(phys).ok())
+            .is_some_and(|nv| nv.str("name") == Some(pool))
+    })
+}
+
 fn slot_shift(ashift: u64) -> usize {
     usize::try_from(ashift.clamp(SLOT_SHIFTS.0, SLOT_SHIFTS.1)).unwrap_or(10)
 }
