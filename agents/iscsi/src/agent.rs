@@ -54,6 +54,24 @@ fn args(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// `zfs get` arguments listing the guid and LUN number of every zvol under `luns`, in the form
+/// [`identity::parse_zfs_get`] reads.
+fn zvol_identity_args(luns: &[String]) -> Vec<String> {
+    let mut get = args(&[
+        "get",
+        "-H",
+        "-p",
+        "-r",
+        "-t",
+        "volume",
+        "-o",
+        "name,property,value",
+    ]);
+    get.push(format!("guid,{LUN_PROPERTY}"));
+    get.extend(luns.iter().cloned());
+    get
+}
+
 /// The id of the primitive in the CIB whose `ip` parameter is `addr` (the VIP to order before).
 fn resource_with_ip(cib: &str, addr: &str) -> Option<String> {
     let needle = format!("name=\"ip\" value=\"{addr}\"");
@@ -172,18 +190,7 @@ impl Iscsi {
     /// The zvols with their LUN numbers (assigning new ones on the pool) and serials.
     fn lun_specs(&self, ctx: &Ctx) -> Result<Vec<LunSpec>, OcfError> {
         let within = Duration::from_secs(30);
-        let mut get = args(&[
-            "get",
-            "-H",
-            "-p",
-            "-r",
-            "-t",
-            "volume",
-            "-o",
-            "name,property,value",
-        ]);
-        get.push(format!("guid,{LUN_PROPERTY}"));
-        get.extend(self.cfg.luns.iter().cloned());
+        let get = zvol_identity_args(&self.cfg.luns);
         let out = self.run(ctx, "zfs", &get, within).map_err(|e| {
             tool_error(
                 "cannot list the zvols of luns (is the pool imported here?)",
@@ -330,18 +337,7 @@ impl Iscsi {
 
     /// Depth 10: zvols of `luns` that are not mapped, or mapped under another number.
     fn unexported(&self, ctx: &Ctx, mapped: &[(u32, String)]) -> Result<Option<String>, OcfError> {
-        let mut get = args(&[
-            "get",
-            "-H",
-            "-p",
-            "-r",
-            "-t",
-            "volume",
-            "-o",
-            "name,property,value",
-        ]);
-        get.push(format!("guid,{LUN_PROPERTY}"));
-        get.extend(self.cfg.luns.iter().cloned());
+        let get = zvol_identity_args(&self.cfg.luns);
         let out = self
             .run(ctx, "zfs", &get, ctx.budget.remaining())
             .map_err(|e| tool_error("zfs get", e))?;

@@ -227,53 +227,70 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     );
 }
 
+/// A pool whose properties would hide another node's writes (multihost off) or keep writing
+/// after losing its disks (failmode continue) is exported again, unless its parameter allows it.
 #[test]
-fn a_pool_without_multihost_is_exported_again_unless_allowed() {
-    let node = Node::ready();
-    let z = exported_import(&node)
-        .ok(PROPS, &props("off", "wait"))
-        .ok(ATTRD, "")
-        .ok(LIST, "")
-        .ok("zpool export labpool", "");
-    let a = node.agent(&[], z);
-    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
-    assert_eq!(e.status, OcfStatus::ErrConfigured);
-    assert!(
-        e.reason.contains("multihost=off") && e.reason.contains("exported it again"),
-        "{}",
-        e.reason
-    );
+fn unsafe_pool_properties_are_refused_unless_allowed() {
+    struct Case {
+        multihost: &'static str,
+        failmode: &'static str,
+        /// What the refusal names; also names the case.
+        refused: &'static str,
+        allow: &'static str,
+    }
+    for c in [
+        Case {
+            multihost: "off",
+            failmode: "wait",
+            refused: "multihost=off",
+            allow: "allow_no_multihost",
+        },
+        Case {
+            multihost: "on",
+            failmode: "continue",
+            refused: "failmode=continue",
+            allow: "allow_failmode_continue",
+        },
+    ] {
+        // shown with the output of a failure that panics elsewhere (an unexpected command)
+        eprintln!("case {}", c.refused);
+        let node = Node::ready();
+        let z = exported_import(&node)
+            .ok(PROPS, &props(c.multihost, c.failmode))
+            .ok(ATTRD, "")
+            .ok(LIST, "")
+            .ok("zpool export labpool", "");
+        let e = node
+            .agent(&[], z)
+            .start(&ctx(Action::Start, 120, 0))
+            .unwrap_err();
+        assert_eq!(
+            e.status,
+            OcfStatus::ErrConfigured,
+            "{}: {}",
+            c.refused,
+            e.reason
+        );
+        assert!(
+            e.reason.contains(c.refused) && e.reason.contains("exported it again"),
+            "{}: {}",
+            c.refused,
+            e.reason
+        );
 
-    let z = exported_import(&node)
-        .ok(PROPS, &props("off", "wait"))
-        .ok(ATTRD, "")
-        .ok(LIST, "");
-    let a = node.agent(&[("allow_no_multihost", "true")], z);
-    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
-}
-
-#[test]
-fn failmode_continue_is_refused_unless_allowed() {
-    let node = Node::ready();
-    let z = exported_import(&node)
-        .ok(PROPS, &props("on", "continue"))
-        .ok(ATTRD, "")
-        .ok(LIST, "")
-        .ok("zpool export labpool", "");
-    let a = node.agent(&[], z);
-    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
-    assert_eq!(e.status, OcfStatus::ErrConfigured);
-    assert!(
-        e.reason.contains("failmode=continue") && e.reason.contains("exported it again"),
-        "{}",
-        e.reason
-    );
-    let z = exported_import(&node)
-        .ok(PROPS, &props("on", "continue"))
-        .ok(ATTRD, "")
-        .ok(LIST, "");
-    let a = node.agent(&[("allow_failmode_continue", "true")], z);
-    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+        let z = exported_import(&node)
+            .ok(PROPS, &props(c.multihost, c.failmode))
+            .ok(ATTRD, "")
+            .ok(LIST, "");
+        assert_eq!(
+            node.agent(&[(c.allow, "true")], z)
+                .start(&ctx(Action::Start, 120, 0)),
+            Ok(Started::Started),
+            "{} with {}=true",
+            c.refused,
+            c.allow
+        );
+    }
 }
 
 #[test]
