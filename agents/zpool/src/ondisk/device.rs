@@ -22,17 +22,20 @@ const MIN_DEVICE: u64 = 64 << 20;
 const DIRECT_ALIGN: usize = 4096;
 
 /// The block devices worth reading: `/dev/NAME` for each `/sys/class/block/NAME` of at least
-/// [`MIN_DEVICE`] bytes (its `size` is in 512-byte sectors), sorted.
+/// [`MIN_DEVICE`] bytes (its `size` is in 512-byte sectors) that is not a suspended
+/// device-mapper device (every read of one waits until it is resumed), sorted.
 pub fn candidates(fs: &Fs) -> Vec<String> {
+    let sys = |name: &str, file: &str| fs.read(&format!("/sys/class/block/{name}/{file}"));
     let mut out: Vec<String> = fs
         .list("/sys/class/block")
         .into_iter()
         .filter(|name| {
-            fs.read(&format!("/sys/class/block/{name}/size"))
+            sys(name, "size")
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
                 .is_some_and(|sectors| sectors.saturating_mul(512) >= MIN_DEVICE)
         })
+        .filter(|name| sys(name, "dm/suspended").map_or(true, |s| s.trim() != "1"))
         // sysfs writes '/' in device names as '!' (cciss!c0d0)
         .map(|name| format!("/dev/{}", name.replace('!', "/")))
         .collect();
@@ -157,11 +160,15 @@ mod tests {
         install(dir.path(), "vdc1", RECORDED[0]);
         install(dir.path(), "vdd1", RECORDED[4]);
         // too small to be a vdev, and an entry whose node is missing
-        for (name, sectors) in [("sr0", "0"), ("vde", "4194304")] {
+        for (name, sectors) in [("sr0", "0"), ("vde", "4194304"), ("dm-0", "4194304")] {
             let sys = dir.path().join("sys/class/block").join(name);
             std::fs::create_dir_all(&sys).unwrap();
             std::fs::write(sys.join("size"), sectors).unwrap();
         }
+        // a suspended device-mapper device (multipath with every path down, say)
+        let dm = dir.path().join("sys/class/block/dm-0/dm");
+        std::fs::create_dir_all(&dm).unwrap();
+        std::fs::write(dm.join("suspended"), "1\n").unwrap();
         let fs = Fs::rooted(dir.path());
         let devs = candidates(&fs);
         assert_eq!(devs, ["/dev/vdc1", "/dev/vdd1", "/dev/vde"]);
