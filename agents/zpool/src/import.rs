@@ -170,8 +170,8 @@ pub fn read_labels(
     if !scan.unanswered.is_empty() {
         let devices = scan.unanswered.join(", ");
         tracing::warn!(
-            "no answer within {} s from {devices}: their labels were not read",
-            LABEL_READ.as_secs()
+            "no answer from {devices} in the time given to the label read: their labels were \
+             not read"
         );
         if ours.is_empty() {
             return Err(LabelsProblem::Unanswered {
