@@ -1,6 +1,7 @@
-//! What a pool's on-disk labels say, read without importing it (`zdb -l -uuuu` per device): the
-//! label configurations, every uberblock of the rings, and the pool's *current* uberblock chosen
-//! the way ZFS chooses it at import, among the labels that carry the pool's own `pool_guid`.
+//! What a pool's on-disk labels say, read without importing it (in-process by [`crate::ondisk`];
+//! `zdb -l -uuuu`'s output, parsed here, is the reference of the tests): the label
+//! configurations, every uberblock of the rings, and the pool's *current* uberblock chosen the way
+//! ZFS chooses it at import, among the labels that carry the pool's own `pool_guid`.
 //!
 //! Facts from OpenZFS 2.1.11 this follows (not its code): `vdev_uberblock_load` keeps the
 //! uberblock that `vdev_uberblock_compare` ranks highest over every slot of every label — higher
@@ -18,6 +19,7 @@ const STATE_L2CACHE: u64 = 4;
 /// `POOL_STATE_SPARE`.
 const STATE_SPARE: u64 = 3;
 /// `MMP_MAGIC` as zdb prints it.
+#[cfg(test)]
 const MMP_MAGIC: u64 = 0xa11c_ea11;
 /// Labels per device.
 pub const LABELS: usize = 4;
@@ -81,7 +83,7 @@ impl Uberblock {
     }
 }
 
-/// What `zdb -l -uuuu DEVICE` printed.
+/// The labels of one device, as `zdb -l -uuuu DEVICE` shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceLabels {
     /// The device.
@@ -92,6 +94,7 @@ pub struct DeviceLabels {
     pub uberblocks: Vec<Uberblock>,
 }
 
+#[cfg(test)]
 fn label_numbers(v: &str) -> Vec<usize> {
     v.split_whitespace()
         .filter_map(|n| n.parse().ok())
@@ -99,12 +102,14 @@ fn label_numbers(v: &str) -> Vec<usize> {
         .collect()
 }
 
+#[cfg(test)]
 fn unquote(v: &str) -> String {
     v.trim().trim_matches('\'').to_owned()
 }
 
 /// Parse `zdb -l -uuuu` output of one device. Unknown lines are skipped; a configuration is
 /// assigned to the labels its `labels =` line lists, an uberblock to those of its own line.
+#[cfg(test)]
 pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
     let mut out = DeviceLabels {
         device: device.to_owned(),
@@ -234,6 +239,14 @@ pub enum LabelsProblem {
         pool: String,
         /// Their guids.
         guids: Vec<u64>,
+    },
+    /// No device shows the pool, and some did not answer in time.
+    #[error("no device shows a label of pool {pool}, and {devices} did not answer in time")]
+    Unanswered {
+        /// The name.
+        pool: String,
+        /// The devices that did not answer.
+        devices: String,
     },
     /// The pool's labels hold no valid uberblock.
     #[error("the labels of pool {0} hold no valid uberblock")]

@@ -10,6 +10,7 @@ mod import;
 mod importargs;
 mod labels;
 mod mmp;
+mod ondisk;
 pub mod spec;
 mod start;
 mod stop;

@@ -76,8 +76,7 @@ impl Zpool {
         }
         self.preflight(ctx)?;
         let phase = Phase::begin("labels");
-        let on_disk =
-            import::read_labels(self.tools.as_ref(), &ctx.budget, pool, self.cfg.pool_guid);
+        let on_disk = import::read_labels(&self.fs, &ctx.budget, pool, self.cfg.pool_guid);
         phase.end(&match &on_disk {
             Ok(d) => format!(
                 "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}",
