@@ -12,6 +12,7 @@ mod labels;
 mod mmp;
 pub mod spec;
 mod start;
+pub mod start_timeout;
 mod stop;
 mod sysfs;
 
@@ -19,3 +20,5 @@ mod sysfs;
 mod tests;
 
 pub use agent::Zpool;
+pub use mmp::{MmpParams, Tuning};
+pub use start_timeout::{start_need, StartNeed};
