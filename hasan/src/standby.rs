@@ -194,14 +194,30 @@ mod tests {
     const DEL: &str = "/usr/sbin/crm_attribute -N node1 -n standby -D";
     const MON: &str = "/usr/sbin/crm_mon -1 --output-as=xml";
 
-    fn mon(active_here: bool) -> String {
-        format!(
-            r#"<pacemaker-result><resources><group id="san"><resource id="san-pool" active="true" role="Started"><node name="{}" id="1"/></resource></group><resource id="fence-node2" active="true"><node name="node1" id="1"/></resource></resources></pacemaker-result>"#,
-            if active_here { "node1" } else { "node2" }
-        )
+    /// `crm_mon -1 --output-as=xml` recorded on node1 in the lab (scenario 60): node1 is the DC,
+    /// fence-node2 and the SAN group (san-pool, san-ip) run on it, fence-node1 on node2.
+    fn recorded() -> String {
+        let path = format!(
+            "{}/tests/fixtures/lab/crm_mon_-1_--output-as_xml.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    const JOINED: &str = r#"<pacemaker-result><summary><current_dc present="true" name="node2"/></summary><nodes><node name="node1" online="true" standby="true"/><node name="node2" online="true"/></nodes><resources/></pacemaker-result>"#;
+    /// crm_mon answering before this node has joined: no DC, node1 not online.
+    const NOT_JOINED: &str = r#"<pacemaker-result><summary><current_dc present="false"/></summary><nodes><node name="node1" online="false"/></nodes><resources/></pacemaker-result>"#;
+
+    #[test]
+    fn the_recorded_crm_mon_shows_what_runs_where() {
+        assert_eq!(
+            active_on(&recorded(), "node1").unwrap(),
+            ["fence-node2", "san-pool", "san-ip"]
+        );
+        assert_eq!(active_on(&recorded(), "node2").unwrap(), ["fence-node1"]);
+        assert!(joined(&recorded(), "node1"));
+        assert!(!joined(NOT_JOINED, "node1"));
+        assert!(!joined(&recorded(), "node3"));
+    }
 
     fn host() -> FakeHost {
         FakeHost::new().answer("/usr/sbin/crm_node -n", Ok("node1\n"))
@@ -215,9 +231,9 @@ mod tests {
                 Err("crm_attribute failed (exit code 105): No such device or address"),
             )
             .answer(SET, Ok(""))
-            .answer(MON, Ok(&mon(true)))
-            .answer(MON, Ok(&mon(true)))
-            .answer(MON, Ok(&mon(true)))
+            .answer(MON, Ok(&recorded()))
+            .answer(MON, Ok(&recorded()))
+            .answer(MON, Ok(&recorded()))
             .answer(
                 MON,
                 Ok(r#"<pacemaker-result><resources/></pacemaker-result>"#),
@@ -233,10 +249,10 @@ mod tests {
         let h = host()
             .answer(GET, Ok("off"))
             .answer(SET, Ok(""))
-            .answer(MON, Ok(&mon(true)));
+            .answer(MON, Ok(&recorded()));
         let e = on_shutdown(&h, Duration::from_secs(10)).unwrap_err();
         assert!(
-            format!("{e}").contains("still active on node1: san-pool, fence-node2"),
+            format!("{e}").contains("still active on node1: fence-node2, san-pool, san-ip"),
             "{e}"
         );
         assert!(
@@ -267,8 +283,8 @@ mod tests {
         let h = host()
             .file(MARKER, "node1\n")
             .answer(MON, Err("crm_mon failed (exit code 102): Not connected"))
-            .answer(MON, Ok(&mon(false)))
-            .answer(MON, Ok(JOINED))
+            .answer(MON, Ok(NOT_JOINED))
+            .answer(MON, Ok(&recorded()))
             .answer(GET, Ok("on"))
             .answer(DEL, Ok(""));
         on_boot(&h, Duration::from_secs(60)).unwrap();
@@ -287,7 +303,7 @@ mod tests {
             .answer("/usr/sbin/crm_node -n", Err(REFUSED))
             .answer("/usr/sbin/crm_node -n", Err(REFUSED))
             .answer("/usr/sbin/crm_node -n", Ok("node1\n"))
-            .answer(MON, Ok(JOINED))
+            .answer(MON, Ok(&recorded()))
             .answer(GET, Ok("on"))
             .answer(DEL, Ok(""));
         on_boot(&h, Duration::from_secs(300)).unwrap();
