@@ -197,11 +197,7 @@ mod tests {
     /// `crm_mon -1 --output-as=xml` recorded on node1 in the lab (scenario 60): node1 is the DC,
     /// fence-node2 and the SAN group (san-pool, san-ip) run on it, fence-node1 on node2.
     fn recorded() -> String {
-        let path = format!(
-            "{}/tests/fixtures/lab/crm_mon_-1_--output-as_xml.txt",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        crate::lab_fixtures::text("crm_mon_-1_--output-as_xml.txt")
     }
 
     /// crm_mon answering before this node has joined: no DC, node1 not online.

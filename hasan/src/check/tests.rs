@@ -6,10 +6,7 @@
 use super::*;
 use crate::host::fake::FakeHost;
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/lab/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::lab_fixtures::text as fixture;
 
 const CIB: &str = "/usr/sbin/cibadmin --query";
 const CMAP: &str = "/usr/sbin/corosync-cmapctl";
