@@ -589,4 +589,15 @@ mod tests {
         assert!(build(quiet, None).is_err());
         assert!(build(Vec::new(), None).is_err());
     }
+
+    #[test]
+    fn the_lab_journal_of_a_quiet_cluster_has_no_failover() {
+        // node1 from the SAN's set-up to the checks: starts and monitors, but nothing lost,
+        // failed or put in standby
+        let e = build(crate::lab_fixtures::entries(&["quiet-node1.json"]), None).unwrap_err();
+        assert!(
+            e.to_string().starts_with("no failover in these journals:"),
+            "{e}"
+        );
+    }
 }
