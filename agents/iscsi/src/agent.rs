@@ -9,6 +9,8 @@ use libocf::{
     Stopped, SystemRunner,
 };
 
+use libocf::log::Phase;
+
 use crate::chap::ChapBook;
 use crate::config::{ChapMode, Config, Portal, TPG_TAG};
 use crate::configfs::{Lio, Tree, TARGET_ROOT};
@@ -285,8 +287,13 @@ impl Iscsi {
         let acls = self.acls()?;
         self.check_portals(ctx)?;
         self.ensure_lio(ctx)?;
+        let phase = Phase::begin("zvols");
         let luns = self.lun_specs(ctx)?;
         self.wait_devices(ctx, &luns)?;
+        phase.end(&format!(
+            "{} zvol(s) with their LUN numbers and serials",
+            luns.len()
+        ));
         self.set_dbroot()?;
         let desired = Desired {
             names: self.names.clone(),
@@ -295,8 +302,13 @@ impl Iscsi {
             chap: self.cfg.chap,
             portals: self.cfg.portals.clone(),
         };
+        let phase = Phase::begin("lio");
         let changes = lio::apply(self.lio.as_ref(), &desired)
             .map_err(|e| OcfError::generic(format!("target {}: {e}", self.cfg.iqn)))?;
+        phase.end(&format!(
+            "target {} built and its TPG enabled last ({changes} configfs change(s))",
+            self.cfg.iqn
+        ));
         for l in &desired.luns {
             tracing::info!("LUN {} = {} (serial {})", l.lun, l.zvol, l.serial);
         }

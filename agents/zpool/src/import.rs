@@ -59,8 +59,25 @@ pub fn classify(stderr: &str) -> Refusal {
 pub enum Imported {
     /// A plain import: it had been exported, or last used by this host.
     Plain,
-    /// Forced after ZFS said another host used it last (MMP checked it is not active).
-    Forced,
+    /// Forced: another host used it last; ZFS's multihost activity check (computed to wait up
+    /// to `activity_check`) found it no longer writing.
+    Forced {
+        /// The activity check's wait as ZFS computes it from the writer's uberblock.
+        activity_check: Duration,
+    },
+}
+
+impl std::fmt::Display for Imported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Imported::Plain => f.write_str("plain import"),
+            Imported::Forced { activity_check } => write!(
+                f,
+                "imported with -f after ZFS's multihost activity check (mmp wait up to {:.1} s)",
+                activity_check.as_secs_f64()
+            ),
+        }
+    }
 }
 
 /// What start may do with `-f`, and who this node is.
@@ -319,8 +336,12 @@ fn forced(
         check.as_secs_f64()
     );
     match tools.run(&p.command(true, budget.deadline())) {
-        Ok(_) => Ok(Imported::Forced),
-        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced),
+        Ok(_) => Ok(Imported::Forced {
+            activity_check: check,
+        }),
+        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced {
+            activity_check: check,
+        }),
         Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
@@ -484,7 +505,7 @@ mod tests {
         let z = Script::new().ok(FORCE, "");
         let p = policy(&args, NODE2, "node2");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
         assert_eq!(z.ran(), [FORCE], "one import, one activity check");
         // ... and refused when the activity check sees the other host alive
         let z = Script::new().fail(FORCE, &fixture("import-force-active-elsewhere.txt"));
@@ -561,7 +582,7 @@ mod tests {
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
             .ok(FORCE, "");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
         assert!(z.done());
         // importforce=false never forces, whatever the pool says
         p.allowed.force = false;
@@ -607,7 +628,7 @@ mod tests {
         p.guid = Some(16_608_963_464_861_486_314);
         let z = Script::new().ok("zpool import -o cachefile=none -f 16608963464861486314", "");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Zpool {
             fs: &self.fs,
         };
         let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
-        phase.end(&format!("pool {pool} imported ({how:?})"));
+        phase.end(&format!("pool {pool}: {how}"));
         std::thread::scope(|s| {
             s.spawn(|| self.record_hostid(ctx));
             let (props, ds) = self.read_pool(ctx);
