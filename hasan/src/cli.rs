@@ -55,7 +55,7 @@ pub enum Command {
     /// After Pacemaker started (hasan-standby.service): remove the standby that standby-on-shutdown
     /// set, and only that one.
     UnstandbyOnBoot {
-        /// Longest wait for the cluster to answer, in seconds.
+        /// Longest wait for the controller to answer and this node to join, in seconds.
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         timeout: u64,
     },

@@ -85,17 +85,27 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
 /// Parse the journal export format (`journalctl -o export`): `KEY=value` lines, binary fields
 /// as `KEY`, a little-endian u64 length, the bytes and a newline; entries end with an empty line.
 pub fn parse_export(data: &[u8]) -> Result<Vec<Entry>> {
+    Ok(export_records(data)?
+        .into_iter()
+        .filter_map(|(_, e)| e)
+        .collect())
+}
+
+/// The records of an export file: each one's bytes (with its closing empty line) and its entry
+/// (`None` without a timestamp).
+pub fn export_records(data: &[u8]) -> Result<Vec<(std::ops::Range<usize>, Option<Entry>)>> {
     let mut out = Vec::new();
     let mut fields = BTreeMap::new();
+    let mut begin = 0;
     let mut rest = data;
+    let at = |rest: &[u8]| data.len() - rest.len();
     while !rest.is_empty() {
         let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let line = &rest[..nl];
         rest = rest.get(nl + 1..).unwrap_or(&[]);
         if line.is_empty() {
-            if let Some(e) = Entry::from_fields(&fields) {
-                out.push(e);
-            }
+            out.push((begin..at(rest), Entry::from_fields(&fields)));
+            begin = at(rest);
             fields.clear();
             continue;
         }
@@ -116,8 +126,8 @@ pub fn parse_export(data: &[u8]) -> Result<Vec<Entry>> {
         fields.insert(key, String::from_utf8_lossy(&after[..len]).into_owned());
         rest = after.get(len + 1..).unwrap_or(&[]);
     }
-    if let Some(e) = Entry::from_fields(&fields) {
-        out.push(e);
+    if !fields.is_empty() {
+        out.push((begin..data.len(), Entry::from_fields(&fields)));
     }
     Ok(out)
 }

@@ -6,6 +6,8 @@ mod clock;
 mod events;
 mod host;
 mod journal;
+#[cfg(test)]
+mod lab_fixtures;
 mod manpage;
 mod run;
 mod standby;

@@ -89,7 +89,10 @@ hostid (set, and not the peer's: node attribute hasan\-zfs\-hostid), import\-uni
 zfs\-import\-scan not enabled), pool\-properties (multihost=on, cachefile=none), vdev\-paths (by\-id,
 by\-path, by\-vdev, by\-partuuid or /dev/mapper), iscsi\-sessions (logged in; noop_out interval and
 timeout at most 5 s, replacement_timeout at most 15 s), validate (crm_resource \-\-validate of every
-ocf:hasan resource), stonith\-enabled, fence\-devices (one per node, kept off the node it fences),
+ocf:hasan resource), start\-timeout (each zpool resource's start timeout, from its start operation,
+op_defaults or Pacemaker's 20 s, covers an import after a crash: label read, two multihost activity
+checks with this node's module parameters and the resource's multihost_* tuning, the import; the
+same computation as the agent's preflight), stonith\-enabled, fence\-devices (one per node, kept off the node it fences),
 san\-order (pool, then VIP, then services: ordered and colocated), stickiness, corosync\-token (at least
 3000 ms), quorum (two_node, a quorum device, or three nodes). Checks of a pool imported on the other
 node print SKIP.

@@ -544,7 +544,7 @@ mod tests {
             at(25_000, "node2", "pacemaker-fenced", "Operation 'reboot' targeting node1 by node2 for pacemaker-controld.1234@node2: OK (complete)", &[]),
             at(25_500, "node2", c, "Requesting local execution of start operation for san-pool on node2", &[]),
             phase(25_600, "san-pool", "preflight", "100", "hostid 0a77000c"),
-            phase(53_000, "san-pool", "import", "27300", "pool labpool imported (Forced)"),
+            phase(53_000, "san-pool", "import", "27300", "pool labpool: imported with -f after ZFS's multihost activity check (mmp wait up to 25.0 s)"),
             phase(53_200, "san-pool", "mounts", "150", "1 mounted"),
             at(53_300, "node2", c, "Result of start operation for san-pool on node2: ok", &[]),
             at(53_400, "node2", c, "Requesting local execution of start operation for san-ip on node2", &[]),
@@ -572,7 +572,9 @@ mod tests {
         let text = render(&t);
         assert!(text.contains("total 57.60 s"), "{text}");
         assert!(
-            text.contains("import: pool labpool imported (Forced)"),
+            text.contains(
+                "import: pool labpool: imported with -f after ZFS's multihost activity check"
+            ),
             "{text}"
         );
     }
@@ -588,5 +590,16 @@ mod tests {
         let quiet: Vec<Entry> = crash().into_iter().take(1).collect();
         assert!(build(quiet, None).is_err());
         assert!(build(Vec::new(), None).is_err());
+    }
+
+    #[test]
+    fn the_lab_journal_of_a_quiet_cluster_has_no_failover() {
+        // node1 from the SAN's set-up to the checks: starts and monitors, but nothing lost,
+        // failed or put in standby
+        let e = build(crate::lab_fixtures::entries(&["quiet-node1.json"]), None).unwrap_err();
+        assert!(
+            e.to_string().starts_with("no failover in these journals:"),
+            "{e}"
+        );
     }
 }

@@ -9,6 +9,8 @@ use libocf::{
     Stopped, SystemRunner,
 };
 
+use libocf::log::Phase;
+
 use crate::chap::ChapBook;
 use crate::config::{ChapMode, Config, Portal, TPG_TAG};
 use crate::configfs::{Lio, Tree, TARGET_ROOT};
@@ -52,6 +54,24 @@ fn tool_error(what: &str, e: CommandError) -> OcfError {
 
 fn args(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `zfs get` arguments listing the guid and LUN number of every zvol under `luns`, in the form
+/// [`identity::parse_zfs_get`] reads.
+fn zvol_identity_args(luns: &[String]) -> Vec<String> {
+    let mut get = args(&[
+        "get",
+        "-H",
+        "-p",
+        "-r",
+        "-t",
+        "volume",
+        "-o",
+        "name,property,value",
+    ]);
+    get.push(format!("guid,{LUN_PROPERTY}"));
+    get.extend(luns.iter().cloned());
+    get
 }
 
 /// The id of the primitive in the CIB whose `ip` parameter is `addr` (the VIP to order before).
@@ -172,18 +192,7 @@ impl Iscsi {
     /// The zvols with their LUN numbers (assigning new ones on the pool) and serials.
     fn lun_specs(&self, ctx: &Ctx) -> Result<Vec<LunSpec>, OcfError> {
         let within = Duration::from_secs(30);
-        let mut get = args(&[
-            "get",
-            "-H",
-            "-p",
-            "-r",
-            "-t",
-            "volume",
-            "-o",
-            "name,property,value",
-        ]);
-        get.push(format!("guid,{LUN_PROPERTY}"));
-        get.extend(self.cfg.luns.iter().cloned());
+        let get = zvol_identity_args(&self.cfg.luns);
         let out = self.run(ctx, "zfs", &get, within).map_err(|e| {
             tool_error(
                 "cannot list the zvols of luns (is the pool imported here?)",
@@ -278,8 +287,13 @@ impl Iscsi {
         let acls = self.acls()?;
         self.check_portals(ctx)?;
         self.ensure_lio(ctx)?;
+        let phase = Phase::begin("zvols");
         let luns = self.lun_specs(ctx)?;
         self.wait_devices(ctx, &luns)?;
+        phase.end(&format!(
+            "{} zvol(s) with their LUN numbers and serials",
+            luns.len()
+        ));
         self.set_dbroot()?;
         let desired = Desired {
             names: self.names.clone(),
@@ -288,8 +302,13 @@ impl Iscsi {
             chap: self.cfg.chap,
             portals: self.cfg.portals.clone(),
         };
+        let phase = Phase::begin("lio");
         let changes = lio::apply(self.lio.as_ref(), &desired)
             .map_err(|e| OcfError::generic(format!("target {}: {e}", self.cfg.iqn)))?;
+        phase.end(&format!(
+            "target {} built and its TPG enabled last ({changes} configfs change(s))",
+            self.cfg.iqn
+        ));
         for l in &desired.luns {
             tracing::info!("LUN {} = {} (serial {})", l.lun, l.zvol, l.serial);
         }
@@ -330,18 +349,7 @@ impl Iscsi {
 
     /// Depth 10: zvols of `luns` that are not mapped, or mapped under another number.
     fn unexported(&self, ctx: &Ctx, mapped: &[(u32, String)]) -> Result<Option<String>, OcfError> {
-        let mut get = args(&[
-            "get",
-            "-H",
-            "-p",
-            "-r",
-            "-t",
-            "volume",
-            "-o",
-            "name,property,value",
-        ]);
-        get.push(format!("guid,{LUN_PROPERTY}"));
-        get.extend(self.cfg.luns.iter().cloned());
+        let get = zvol_identity_args(&self.cfg.luns);
         let out = self
             .run(ctx, "zfs", &get, ctx.budget.remaining())
             .map_err(|e| tool_error("zfs get", e))?;

@@ -14,6 +14,8 @@ use libocf::{
     Stopped, SystemRunner,
 };
 
+use libocf::log::Phase;
+
 use crate::config::Config;
 use crate::host::{export_lines, Host};
 use crate::layout;
@@ -137,6 +139,7 @@ impl Nfs {
         }
         let drop_in = self.drop_in(&unit, ctx)?;
         let deadline = ctx.budget.deadline();
+        let phase = Phase::begin("links");
         if !pool.not_in_place().is_empty() || self.host.nfsd_threads() > 0 {
             // nothing may run on the node's own files while they are swapped for the pool's
             self.units
@@ -153,6 +156,11 @@ impl Nfs {
                 .daemon_reload(deadline)
                 .map_err(|e| failed("systemctl daemon-reload", e))?;
         }
+        phase.end(&format!(
+            "configuration and state linked from {}",
+            self.cfg.config_dir.display()
+        ));
+        let phase = Phase::begin("service");
         self.units
             .start(&unit, deadline)
             .map_err(|e| failed(&format!("starting {unit}"), e))?;
@@ -162,13 +170,14 @@ impl Nfs {
                 self.listening_ok()
             })?;
         }
-        tracing::info!(
-            "{unit} runs with {} nfsd threads, scope {}, grace {} s, lease {} s",
+        phase.end(&format!(
+            "{unit} runs with {} nfsd threads, scope {}, lease {} s; its grace period of {} s \
+             (clients reclaim their locks) starts now",
             self.host.nfsd_threads(),
             self.cfg.server_scope,
-            self.cfg.grace_s,
-            self.cfg.lease_s
-        );
+            self.cfg.lease_s,
+            self.cfg.grace_s
+        ));
         Ok(Started::Started)
     }
 

@@ -13,6 +13,8 @@ use libocf::{
     Stopped, SystemRunner,
 };
 
+use libocf::log::Phase;
+
 use crate::config::Config;
 use crate::host::Host;
 use crate::spec::SPEC;
@@ -121,8 +123,11 @@ impl Smb {
         }
         pool.check()?;
         let unit = self.unit()?;
+        let phase = Phase::begin("testparm");
         self.check_smb_conf(ctx)?;
+        phase.end("testparm -s accepts the pool's smb.conf");
         let deadline = ctx.budget.deadline();
+        let phase = Phase::begin("links");
         if self.host.smbd_pid().is_some() || !pool.not_in_place().is_empty() {
             // an smbd running on the node's own configuration must not see it swapped
             self.units
@@ -131,6 +136,11 @@ impl Smb {
             self.wait_for(ctx, "smbd ending", || self.host.smbd_pid().is_none())?;
             pool.link_all()?;
         }
+        phase.end(&format!(
+            "smb.conf and private/ linked from {}",
+            self.cfg.config_dir.display()
+        ));
+        let phase = Phase::begin("service");
         self.units
             .start(&unit, deadline)
             .map_err(|e| failed(&format!("starting {unit}"), e))?;
@@ -139,6 +149,7 @@ impl Smb {
             &format!("smbd listening on {}:445", self.cfg.ip),
             || self.host.smbd_pid().is_some() && self.listener() == Listener::OnAddress,
         )?;
+        phase.end(&format!("{unit} listening on {}:445", self.cfg.ip));
         Ok(Started::Started)
     }
 

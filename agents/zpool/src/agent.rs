@@ -17,7 +17,7 @@ pub struct Zpool {
     pub(crate) cfg: Config,
     /// /proc, /sys, /etc.
     pub(crate) fs: Fs,
-    /// Runs zpool, zfs, zdb, blkid, modprobe.
+    /// Runs zpool, zfs, modprobe.
     pub(crate) tools: Box<dyn Runner>,
 }
 

@@ -7,6 +7,7 @@ use libocf::{OcfError, Params};
 
 use crate::importargs::ImportArgs;
 use crate::mmp::Tuning;
+use crate::start_timeout::TUNING_PARAMS;
 
 /// The checked parameters.
 #[derive(Debug, Clone)]
@@ -101,9 +102,9 @@ impl Config {
             export_timeout: p.secs("export_timeout")?,
             kill_holders: p.flag("kill_holders")?,
             tuning: Tuning {
-                interval_ms: p.opt_uint("multihost_interval")?,
-                import_intervals: p.opt_uint("multihost_import_intervals")?,
-                fail_intervals: p.opt_uint("multihost_fail_intervals")?,
+                interval_ms: p.opt_uint(TUNING_PARAMS[0])?,
+                import_intervals: p.opt_uint(TUNING_PARAMS[1])?,
+                fail_intervals: p.opt_uint(TUNING_PARAMS[2])?,
             },
         })
     }

@@ -44,7 +44,7 @@ pub enum Plan {
         /// The longest activity check, from the writer's uberblock.
         check: Duration,
     },
-    /// The labels decide nothing (unreadable, or not found by blkid): a plain import first, `-f`
+    /// The labels decide nothing (unreadable, or on no device): a plain import first, `-f`
     /// only after ZFS's refusal and a second label read allow it.
     TwoStep(String),
 }

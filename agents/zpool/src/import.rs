@@ -8,8 +8,9 @@ use libocf::{Budget, Command, CommandError, OcfError, Runner};
 
 use crate::decide::{self, Allowed, Me, Plan};
 use crate::importargs::ImportArgs;
-use crate::labels::{self, LabelsProblem, PoolOnDisk};
+use crate::labels::{self, DeviceLabels, LabelsProblem, PoolOnDisk};
 use crate::mmp::{self, MmpParams};
+use crate::ondisk::device;
 use crate::sysfs::Fs;
 
 /// What ZFS's refusal to import means.
@@ -58,8 +59,25 @@ pub fn classify(stderr: &str) -> Refusal {
 pub enum Imported {
     /// A plain import: it had been exported, or last used by this host.
     Plain,
-    /// Forced after ZFS said another host used it last (MMP checked it is not active).
-    Forced,
+    /// Forced: another host used it last; ZFS's multihost activity check (computed to wait up
+    /// to `activity_check`) found it no longer writing.
+    Forced {
+        /// The activity check's wait as ZFS computes it from the writer's uberblock.
+        activity_check: Duration,
+    },
+}
+
+impl std::fmt::Display for Imported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Imported::Plain => f.write_str("plain import"),
+            Imported::Forced { activity_check } => write!(
+                f,
+                "imported with -f after ZFS's multihost activity check (mmp wait up to {:.1} s)",
+                activity_check.as_secs_f64()
+            ),
+        }
+    }
 }
 
 /// What start may do with `-f`, and who this node is.
@@ -142,43 +160,44 @@ fn refuse_active(pool: &str, e: &CommandError) -> OcfError {
     ))
 }
 
-/// How long reading the labels may take (`blkid`, then `zdb` per device), reserved by start.
+/// How long reading the labels may take (every block device, in parallel), reserved by start.
 pub const LABEL_READ: Duration = Duration::from_secs(15);
 
-/// Read the pool's labels once: `blkid` finds the devices whose label names the pool, `zdb -l
-/// -uuuu` prints each one's labels and every uberblock (MMP slots included).
+/// Read the pool's labels once, in-process: every block device's four labels (see
+/// [`crate::ondisk::device`]), keeping the devices whose labels name the pool. A device that does
+/// not answer in time is named and left out; when no device shows the pool and some did not
+/// answer, that is the error.
 pub fn read_labels(
-    tools: &dyn Runner,
+    fs: &Fs,
     budget: &Budget,
     pool: &str,
     guid: Option<u64>,
 ) -> Result<PoolOnDisk, LabelsProblem> {
     let until = budget.sub_deadline(LABEL_READ);
-    let devices = tools
-        .stdout(&Command::new("blkid", until).args([
-            "-o",
-            "device",
-            "-t",
-            &format!("LABEL={pool}"),
-        ]))
-        .unwrap_or_default();
-    let mut read = Vec::new();
-    for dev in devices
-        .lines()
-        .map(str::trim)
-        .filter(|d| d.starts_with('/'))
-    {
-        match tools.stdout(&Command::new("zdb", until).args(["-l", "-uuuu", dev])) {
-            Ok(out) => read.push(labels::parse(dev, &out)),
-            // zdb exits 1 when one of the four labels cannot be unpacked; what it printed of
-            // the others still counts
-            Err(e @ CommandError::Failed { .. }) if e.said().contains("LABEL ") => {
-                read.push(labels::parse(dev, e.said()));
-            }
-            Err(e) => tracing::warn!("cannot read the labels of {dev}: {e}"),
+    let scan = device::scan(fs, &device::candidates(fs), pool, until);
+    for (dev, e) in &scan.failed {
+        tracing::warn!("cannot read the labels of {dev}: {e}");
+    }
+    // a device whose labels name the pool only where their checksum fails shows nothing
+    let ours: Vec<DeviceLabels> = scan
+        .read
+        .into_iter()
+        .filter(|d| d.configs.iter().flatten().any(|c| c.name == pool))
+        .collect();
+    if !scan.unanswered.is_empty() {
+        let devices = scan.unanswered.join(", ");
+        tracing::warn!(
+            "no answer from {devices} in the time given to the label read: their labels were \
+             not read"
+        );
+        if ours.is_empty() {
+            return Err(LabelsProblem::Unanswered {
+                pool: pool.to_owned(),
+                devices,
+            });
         }
     }
-    labels::current(&read, pool, guid)
+    labels::current(&ours, pool, guid)
 }
 
 /// Import the pool as its labels (read once, before) allow: a plain import for an exported
@@ -258,7 +277,7 @@ fn force_import(
             zfs_says(refusal)
         )));
     }
-    let on_disk = read_labels(tools, budget, pool, p.guid);
+    let on_disk = read_labels(p.fs, budget, pool, p.guid);
     let check = match &on_disk {
         Ok(d) if d.multihost() && d.active() => {
             mmp::activity_check(&p.local, d.current.mmp.as_ref())
@@ -317,8 +336,12 @@ fn forced(
         check.as_secs_f64()
     );
     match tools.run(&p.command(true, budget.deadline())) {
-        Ok(_) => Ok(Imported::Forced),
-        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced),
+        Ok(_) => Ok(Imported::Forced {
+            activity_check: check,
+        }),
+        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced {
+            activity_check: check,
+        }),
         Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
@@ -334,8 +357,6 @@ mod tests {
 
     const IMPORT: &str = "zpool import -o cachefile=none labpool";
     const FORCE: &str = "zpool import -o cachefile=none -f labpool";
-    const BLKID: &str = "blkid -o device -t LABEL=labpool";
-    const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
     const NODE1: u32 = 0x0a77_000b;
     /// A system where no pool is imported (nothing at the kstat paths).
     static NO_POOL: std::sync::LazyLock<Fs> =
@@ -388,17 +409,81 @@ mod tests {
         assert_eq!(classify("cannot import 'tank': I/O error"), Refusal::Other);
     }
 
+    /// A node's devices: recorded label areas (`ondisk-FIXTURE.*`) as `/dev/NAME`.
+    fn devices(disks: &[(&str, &str)]) -> (tempfile::TempDir, Fs) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, fixture) in disks {
+            crate::ondisk::tests::install(dir.path(), name, fixture);
+        }
+        let fs = Fs::rooted(dir.path());
+        (dir, fs)
+    }
+
+    const SHARED_POOL: u64 = 17_634_803_849_866_148_418;
+    const OTHER_POOL: u64 = 17_217_662_889_681_887_709;
+
     #[test]
-    fn the_labels_are_read_once_with_every_uberblock() {
-        let z = Script::new()
-            .ok(BLKID, "/dev/vdc1\n")
-            .ok(ZDB, &fixture("zdb-lu-left-imported.txt"));
-        let d = read_labels(&z, &budget(), "labpool", None).unwrap();
+    fn the_labels_are_read_from_the_devices_that_name_the_pool() {
+        let (_dir, fs) = devices(&[
+            ("vdc1", "left-active-by-crash"),
+            ("vdd1", "other-pool-same-name-ashift12"),
+        ]);
+        assert!(matches!(
+            read_labels(&fs, &budget(), "labpool", None),
+            Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids == &[OTHER_POOL, SHARED_POOL]
+        ));
+        let d = read_labels(&fs, &budget(), "labpool", Some(SHARED_POOL)).unwrap();
         assert!(d.active() && d.multihost());
-        assert_eq!(d.hostid(), u64::from(NODE1));
-        assert!(z.done());
-        let z = Script::new().fail(BLKID, "");
-        assert!(read_labels(&z, &budget(), "labpool", None).is_err());
+        assert_eq!(
+            (d.hostid(), d.device.as_str()),
+            (u64::from(NODE1), "/dev/vdc1")
+        );
+        let d = read_labels(&fs, &budget(), "labpool", Some(OTHER_POOL)).unwrap();
+        assert!(!d.active());
+        assert_eq!((d.hostname(), d.device.as_str()), ("node2", "/dev/vdd1"));
+        assert_eq!(
+            read_labels(&fs, &budget(), "tank", None),
+            Err(LabelsProblem::NotFound("tank".into()))
+        );
+        assert_eq!(
+            read_labels(&NO_POOL, &budget(), "labpool", None),
+            Err(LabelsProblem::NotFound("labpool".into()))
+        );
+    }
+
+    #[test]
+    fn a_device_that_never_answers_is_named_and_never_waited_for_beyond_the_deadline() {
+        // a FIFO without a writer blocks its open forever, as a dead iSCSI disk blocks a read
+        let fifo = |fs: &Fs| {
+            std::fs::create_dir_all(fs.path("/dev")).unwrap();
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                fs.path("/dev/sdx"),
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            std::fs::create_dir_all(fs.path("/sys/class/block/sdx")).unwrap();
+            std::fs::write(fs.path("/sys/class/block/sdx/size"), "4194304\n").unwrap();
+        };
+        let short = Budget::new(Duration::from_millis(500));
+        let (_dir, fs) = devices(&[]);
+        fifo(&fs);
+        assert_eq!(
+            read_labels(&fs, &short, "labpool", None),
+            Err(LabelsProblem::Unanswered {
+                pool: "labpool".into(),
+                devices: "/dev/sdx".into()
+            })
+        );
+        // the pool's own device answered: its labels decide, the silent one is only logged
+        let (_dir, fs) = devices(&[("vdc1", "left-active-by-crash")]);
+        fifo(&fs);
+        // long enough for the real device on a loaded machine, however long the FIFO blocks
+        let short = Budget::new(Duration::from_secs(3));
+        let d = read_labels(&fs, &short, "labpool", None).unwrap();
+        assert!(d.active() && d.multihost());
     }
 
     #[test]
@@ -420,7 +505,7 @@ mod tests {
         let z = Script::new().ok(FORCE, "");
         let p = policy(&args, NODE2, "node2");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
         assert_eq!(z.ran(), [FORCE], "one import, one activity check");
         // ... and refused when the activity check sees the other host alive
         let z = Script::new().fail(FORCE, &fixture("import-force-active-elsewhere.txt"));
@@ -475,29 +560,29 @@ mod tests {
         assert!(e.reason.contains("multihost=off"), "{}", e.reason);
         assert!(z.ran().is_empty(), "no import at all: {:?}", z.ran());
         // labels unreadable at first: ZFS's refusal of the plain import leads to a second
-        // read, which refuses -f just the same
-        let z = Script::new()
-            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .ok(BLKID, "/dev/vdc1\n")
-            .ok(ZDB, &switched_off());
+        // read, which refuses -f just the same (recorded: multihost switched off while live)
+        let (_dir, fs) = devices(&[("vdc1", "live-multihost-switched-off")]);
+        let mut p = p;
+        p.fs = &fs;
+        let z = Script::new().fail(IMPORT, &fixture("import-last-used-elsewhere.txt"));
         let none = Err(LabelsProblem::NotFound("labpool".into()));
         let e = import(&z, &budget(), &p, &none).unwrap_err();
         assert!(e.reason.contains("multihost=off"), "{}", e.reason);
-        assert!(!z.ran().contains(&FORCE.to_owned()));
+        assert_eq!(z.ran(), [IMPORT]);
     }
 
     #[test]
     fn single_activity_check_false_keeps_the_two_step_path() {
         let args = ImportArgs::default();
+        let (_dir, fs) = devices(&[("vdc1", "left-active-by-crash")]);
         let mut p = policy(&args, NODE2, "node2");
+        p.fs = &fs;
         p.allowed.single_check = false;
         let z = Script::new()
             .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .ok(BLKID, "/dev/vdc1\n")
-            .ok(ZDB, &fixture("zdb-lu-left-imported.txt"))
             .ok(FORCE, "");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
         assert!(z.done());
         // importforce=false never forces, whatever the pool says
         p.allowed.force = false;
@@ -513,9 +598,7 @@ mod tests {
         let none = Err(LabelsProblem::NotFound("labpool".into()));
         let z = Script::new().ok(IMPORT, "");
         assert_eq!(import(&z, &budget(), &p, &none), Ok(Imported::Plain));
-        let z = Script::new()
-            .fail(IMPORT, &fixture("import-last-used-elsewhere.txt"))
-            .fail(BLKID, "");
+        let z = Script::new().fail(IMPORT, &fixture("import-last-used-elsewhere.txt"));
         let e = import(&z, &budget(), &p, &none).unwrap_err();
         assert!(e.reason.contains("could not be read"), "{}", e.reason);
         assert!(!z.ran().contains(&FORCE.to_owned()));
@@ -545,7 +628,7 @@ mod tests {
         p.guid = Some(16_608_963_464_861_486_314);
         let z = Script::new().ok("zpool import -o cachefile=none -f 16608963464861486314", "");
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
-        assert_eq!(got, Ok(Imported::Forced));
+        assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
     }
 
     #[test]

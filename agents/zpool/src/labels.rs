@@ -1,6 +1,7 @@
-//! What a pool's on-disk labels say, read without importing it (`zdb -l -uuuu` per device): the
-//! label configurations, every uberblock of the rings, and the pool's *current* uberblock chosen
-//! the way ZFS chooses it at import, among the labels that carry the pool's own `pool_guid`.
+//! What a pool's on-disk labels say, read without importing it (in-process by [`crate::ondisk`];
+//! `zdb -l -uuuu`'s output, parsed here, is the reference of the tests): the label
+//! configurations, every uberblock of the rings, and the pool's *current* uberblock chosen the way
+//! ZFS chooses it at import, among the labels that carry the pool's own `pool_guid`.
 //!
 //! Facts from OpenZFS 2.1.11 this follows (not its code): `vdev_uberblock_load` keeps the
 //! uberblock that `vdev_uberblock_compare` ranks highest over every slot of every label — higher
@@ -18,6 +19,7 @@ const STATE_L2CACHE: u64 = 4;
 /// `POOL_STATE_SPARE`.
 const STATE_SPARE: u64 = 3;
 /// `MMP_MAGIC` as zdb prints it.
+#[cfg(test)]
 const MMP_MAGIC: u64 = 0xa11c_ea11;
 /// Labels per device.
 pub const LABELS: usize = 4;
@@ -81,7 +83,7 @@ impl Uberblock {
     }
 }
 
-/// What `zdb -l -uuuu DEVICE` printed.
+/// The labels of one device, as `zdb -l -uuuu DEVICE` shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceLabels {
     /// The device.
@@ -92,6 +94,7 @@ pub struct DeviceLabels {
     pub uberblocks: Vec<Uberblock>,
 }
 
+#[cfg(test)]
 fn label_numbers(v: &str) -> Vec<usize> {
     v.split_whitespace()
         .filter_map(|n| n.parse().ok())
@@ -99,12 +102,14 @@ fn label_numbers(v: &str) -> Vec<usize> {
         .collect()
 }
 
+#[cfg(test)]
 fn unquote(v: &str) -> String {
     v.trim().trim_matches('\'').to_owned()
 }
 
 /// Parse `zdb -l -uuuu` output of one device. Unknown lines are skipped; a configuration is
 /// assigned to the labels its `labels =` line lists, an uberblock to those of its own line.
+#[cfg(test)]
 pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
     let mut out = DeviceLabels {
         device: device.to_owned(),
@@ -234,6 +239,14 @@ pub enum LabelsProblem {
         pool: String,
         /// Their guids.
         guids: Vec<u64>,
+    },
+    /// No device shows the pool, and some did not answer in time.
+    #[error("no device shows a label of pool {pool}, and {devices} did not answer in time")]
+    Unanswered {
+        /// The name.
+        pool: String,
+        /// The devices that did not answer.
+        devices: String,
     },
     /// The pool's labels hold no valid uberblock.
     #[error("the labels of pool {0} hold no valid uberblock")]
@@ -517,5 +530,96 @@ mod tests {
         assert_eq!((mine.guid, mine.current.txg), (a.pool_guid, 21));
         let theirs = current(&both, "labpool", Some(b.pool_guid)).unwrap();
         assert_eq!((theirs.current.txg, theirs.active()), (51, true));
+    }
+}
+
+/// The decisions on `zdb -l -uuuu` output recorded in the lab (see tests/fixtures/README.md):
+/// every ring state the agent meets, read as node2 reads them.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+    use crate::mmp::{activity_check, DEFAULTS};
+    use crate::tests::fixture;
+
+    fn read(file: &str) -> DeviceLabels {
+        parse("/dev/disk/by-id/virtio-shared0-part1", &fixture(file))
+    }
+
+    fn pool(file: &str) -> PoolOnDisk {
+        current(&[read(file)], "labpool", None).unwrap()
+    }
+
+    const NODE1: u64 = 0x0a77_000b;
+    const SHARED_POOL: u64 = 4_292_572_665_586_299_236;
+
+    #[test]
+    fn an_exported_pool_is_not_active() {
+        let p = pool("zdb-luuuu-exported.txt");
+        assert_eq!(
+            (p.guid, p.active(), p.multihost()),
+            (SHARED_POOL, false, true)
+        );
+    }
+
+    #[test]
+    fn a_live_pool_is_read_from_its_mmp_slot() {
+        // node1 has it imported: the newest uberblock is an MMP write (sequence > 0) between txgs
+        let p = pool("zdb-luuuu-live-multihost-on.txt");
+        assert!(p.active() && p.multihost());
+        assert_eq!((p.hostid(), p.hostname()), (NODE1, "node1"));
+        assert!(p.current.mmp.and_then(|m| m.seq).unwrap_or(0) > 0, "{p:?}");
+    }
+
+    #[test]
+    fn multihost_switched_off_on_a_live_pool_is_seen_despite_older_mmp_slots() {
+        // `zpool set multihost=off` on node1 while imported: older ring slots still carry a
+        // delay > 0 (the trap of "any uberblock with a delay"), the current one does not
+        let d = read("zdb-luuuu-live-multihost-switched-off.txt");
+        assert!(d
+            .uberblocks
+            .iter()
+            .any(|u| u.mmp.is_some_and(|m| m.delay_ns > 0)));
+        let p = pool("zdb-luuuu-live-multihost-switched-off.txt");
+        assert!(p.active());
+        assert!(!p.multihost(), "current uberblock: {:?}", p.current);
+    }
+
+    #[test]
+    fn a_pool_left_by_a_crash_is_active_with_the_writers_timing() {
+        let p = pool("zdb-luuuu-left-active-by-crash.txt");
+        assert!(p.active() && p.multihost());
+        assert_eq!(p.hostid(), NODE1);
+        let mmp = p.current.mmp.unwrap();
+        assert_eq!(
+            (mmp.fail_intervals, mmp.interval_ms),
+            (Some(10), Some(1000))
+        );
+        // ZFS 2.1 with the writer's fail intervals > 0: 10 x 1000 ms x 200 %, + 25 % at most
+        assert_eq!(
+            activity_check(&DEFAULTS, Some(&mmp)),
+            std::time::Duration::from_secs(25)
+        );
+    }
+
+    #[test]
+    fn another_pool_with_the_same_name_needs_the_guid() {
+        // node2's own disk with an exported pool also named labpool (blkid shows both)
+        let blkid = fixture("blkid-two-pools-same-name.txt");
+        assert_eq!(blkid.matches("LABEL=\"labpool\"").count(), 2);
+        let shared = read("zdb-luuuu-left-active-by-crash.txt");
+        let other = parse(
+            "/dev/disk/by-id/virtio-data0-part1",
+            &fixture("zdb-luuuu-other-pool-same-name.txt"),
+        );
+        let both = [shared, other];
+        assert!(matches!(
+            current(&both, "labpool", None),
+            Err(LabelsProblem::Ambiguous { ref guids, .. }) if guids.len() == 2
+        ));
+        let p = current(&both, "labpool", Some(SHARED_POOL)).unwrap();
+        assert!(p.active() && p.device.contains("shared0"));
+        let o = current(&both, "labpool", Some(9_993_194_545_229_026_396)).unwrap();
+        assert!(!o.active() && o.device.contains("data0"));
+        assert_eq!(o.hostname(), "node2");
     }
 }

@@ -10,8 +10,10 @@ mod import;
 mod importargs;
 mod labels;
 mod mmp;
+mod ondisk;
 pub mod spec;
 mod start;
+pub mod start_timeout;
 mod stop;
 mod sysfs;
 
@@ -19,3 +21,5 @@ mod sysfs;
 mod tests;
 
 pub use agent::Zpool;
+pub use mmp::{MmpParams, Tuning};
+pub use start_timeout::{start_need, StartNeed};

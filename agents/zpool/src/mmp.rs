@@ -79,7 +79,17 @@ pub const IMPORT_MARGIN: Duration = Duration::from_secs(5);
 impl MmpParams {
     /// The values the loaded module uses now (defaults for any it does not publish).
     pub fn read(fs: &Fs) -> MmpParams {
-        let get = |i: usize, d: u64| sysfs::zfs_param(fs, PARAM_NAMES[i]).unwrap_or(d);
+        MmpParams::from_files(|p| fs.read(p).ok())
+    }
+
+    /// The values the module publishes in the files `read` returns (defaults for any absent or
+    /// unreadable).
+    pub fn from_files(read: impl Fn(&str) -> Option<String>) -> MmpParams {
+        let get = |i: usize, d: u64| {
+            read(&sysfs::zfs_param_path(PARAM_NAMES[i]))
+                .and_then(|s| sysfs::parse_uint(s.trim()))
+                .unwrap_or(d)
+        };
         MmpParams {
             interval_ms: get(0, DEFAULTS.interval_ms),
             import_intervals: get(1, DEFAULTS.import_intervals),

@@ -64,7 +64,7 @@ other pools with the same name, and accepts an already imported pool only if it 
     )
     .default("true")
     .long(
-        "Start reads the pool's labels (zdb) before importing. When their current uberblock \
+        "Start reads the pool's labels from its devices before importing. When their current uberblock \
 shows the pool left imported by another hostid with multihost=on, true (the default, with \
 importforce=true) imports with -f at once: the activity check of that import still refuses the \
 pool if that host is alive, so a crash failover waits one check. false keeps the two-step path: \

@@ -9,7 +9,8 @@ use crate::agent::Zpool;
 use crate::datasets::{self, Dataset};
 use crate::decide::{Allowed, Me};
 use crate::import::{self, Policy};
-use crate::mmp::{self, MmpParams};
+use crate::mmp::MmpParams;
+use crate::start_timeout::start_need;
 use crate::sysfs;
 
 /// Each phase is logged with its duration and journal fields (`HASAN_PHASE`, …).
@@ -76,8 +77,7 @@ impl Zpool {
         }
         self.preflight(ctx)?;
         let phase = Phase::begin("labels");
-        let on_disk =
-            import::read_labels(self.tools.as_ref(), &ctx.budget, pool, self.cfg.pool_guid);
+        let on_disk = import::read_labels(&self.fs, &ctx.budget, pool, self.cfg.pool_guid);
         phase.end(&match &on_disk {
             Ok(d) => format!(
                 "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}",
@@ -109,7 +109,7 @@ impl Zpool {
             fs: &self.fs,
         };
         let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
-        phase.end(&format!("pool {pool} imported ({how:?})"));
+        phase.end(&format!("pool {pool}: {how}"));
         std::thread::scope(|s| {
             s.spawn(|| self.record_hostid(ctx));
             let (props, ds) = self.read_pool(ctx);
@@ -151,13 +151,10 @@ impl Zpool {
                 .apply(&self.fs)
                 .map_err(|e| OcfError::generic(format!("multihost tuning: {e}")))?;
         }
-        let mmp = self.mmp();
-        // the worst case: the labels cannot be read, so a plain import spends one activity
-        // check learning that the pool was left imported, and -f a second one
-        let wait = import::LABEL_READ + mmp.activity_check() * 2 + mmp::IMPORT_MARGIN;
+        let need = start_need(|p| self.fs.read(p).ok(), &self.cfg.tuning);
         ctx.budget
             .ensure(
-                wait,
+                need.wait,
                 "an import after a crash of the other node (label read and two multihost \
                  activity checks)",
             )
@@ -166,15 +163,16 @@ impl Zpool {
                     "{}; raise the start timeout to at least {:.0} s or shorten the check with \
                      multihost_interval/multihost_*_intervals",
                     e.reason,
-                    min_timeout(wait).as_secs_f64()
+                    need.timeout.as_secs_f64()
                 ))
             })?;
+        let mmp = need.mmp;
         phase.end(&format!(
             "hostid {hostid:08x}; an import after a crash waits up to {:.1} s per multihost \
              activity check, {:.0} s reserved (interval {} ms, import_intervals {}, \
              fail_intervals {})",
-            mmp.activity_check().as_secs_f64(),
-            wait.as_secs_f64(),
+            need.activity_check.as_secs_f64(),
+            need.wait.as_secs_f64(),
             mmp.interval_ms,
             mmp.import_intervals,
             mmp.fail_intervals
@@ -405,15 +403,6 @@ impl Zpool {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-}
-
-/// The smallest whole-second start timeout whose budget (after libocf's margin) covers `wait`.
-pub fn min_timeout(wait: Duration) -> Duration {
-    let mut t = Duration::from_secs(wait.as_secs().max(1));
-    while t.saturating_sub(libocf::budget::safety_margin(t)) < wait {
-        t += Duration::from_secs(1);
-    }
-    t
 }
 
 /// How long the attribute update may take (it runs beside the rest of start; under a loaded

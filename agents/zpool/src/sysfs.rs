@@ -131,13 +131,6 @@ pub fn zfs_param_path(name: &str) -> String {
     format!("/sys/module/zfs/parameters/{name}")
 }
 
-/// A zfs module parameter as a number.
-pub fn zfs_param(fs: &Fs, name: &str) -> Option<u64> {
-    fs.read(&zfs_param_path(name))
-        .ok()
-        .and_then(|s| parse_uint(s.trim()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

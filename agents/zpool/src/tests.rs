@@ -42,6 +42,10 @@ impl Node {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }
+    /// A block device `/dev/NAME` with the recorded label areas `ondisk-FIXTURE.*`.
+    fn disk(&self, name: &str, fixture: &str) {
+        crate::ondisk::tests::install(self.dir.path(), name, fixture);
+    }
     fn imported(&self, state: &str) {
         self.write(
             "/proc/spl/kstat/zfs/labpool/state",
@@ -86,8 +90,6 @@ pub(crate) fn fixture(name: &str) -> String {
 }
 
 const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode,sharenfs,sharesmb -r labpool";
-const BLKID: &str = "blkid -o device -t LABEL=labpool";
-const ZDB: &str = "zdb -l -uuuu /dev/vdc1";
 const IMPORT: &str = "zpool import -o cachefile=none labpool";
 const PROPS: &str = "zpool get -H -p -o property,value multihost,failmode,guid labpool";
 const ATTRD: &str = "attrd_updater -n hasan-zfs-hostid -U 3a2b1c01";
@@ -99,20 +101,17 @@ fn props(multihost: &str, failmode: &str) -> String {
     format!("multihost\t{multihost}\nfailmode\t{failmode}\nguid\t{GUID}\n")
 }
 
-/// The commands of a start up to the import of an exported pool, with the answers recorded.
-fn exported_import() -> Script {
-    Script::new()
-        .any_order()
-        .ok(BLKID, "/dev/vdc1\n")
-        .ok(ZDB, &fixture("zdb-lu-multihost-on.txt"))
-        .ok(IMPORT, "")
+/// The shared disk with the pool exported, and the commands of a start up to its import.
+fn exported_import(node: &Node) -> Script {
+    node.disk("vdc1", "exported");
+    Script::new().any_order().ok(IMPORT, "")
 }
 
 #[test]
 fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     let node = Node::ready();
     node.write("/dev/zvol/labpool/vol1", b"");
-    let z = exported_import()
+    let z = exported_import(&node)
         .ok(PROPS, &props("on", "wait"))
         .ok(ATTRD, "")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
@@ -207,7 +206,7 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     let e = a.start(&ctx(Action::Start, 60, 0)).unwrap_err();
     assert!(e.reason.contains("at least 75 s"), "{}", e.reason);
     // a tuning that fits is applied and accepted
-    let z = exported_import()
+    let z = exported_import(&node)
         .ok(PROPS, &props("on", "wait"))
         .ok(ATTRD, "")
         .ok(LIST, "");
@@ -228,53 +227,70 @@ fn a_start_timeout_shorter_than_the_activity_check_is_refused_early() {
     );
 }
 
+/// A pool whose properties would hide another node's writes (multihost off) or keep writing
+/// after losing its disks (failmode continue) is exported again, unless its parameter allows it.
 #[test]
-fn a_pool_without_multihost_is_exported_again_unless_allowed() {
-    let node = Node::ready();
-    let z = exported_import()
-        .ok(PROPS, &props("off", "wait"))
-        .ok(ATTRD, "")
-        .ok(LIST, "")
-        .ok("zpool export labpool", "");
-    let a = node.agent(&[], z);
-    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
-    assert_eq!(e.status, OcfStatus::ErrConfigured);
-    assert!(
-        e.reason.contains("multihost=off") && e.reason.contains("exported it again"),
-        "{}",
-        e.reason
-    );
+fn unsafe_pool_properties_are_refused_unless_allowed() {
+    struct Case {
+        multihost: &'static str,
+        failmode: &'static str,
+        /// What the refusal names; also names the case.
+        refused: &'static str,
+        allow: &'static str,
+    }
+    for c in [
+        Case {
+            multihost: "off",
+            failmode: "wait",
+            refused: "multihost=off",
+            allow: "allow_no_multihost",
+        },
+        Case {
+            multihost: "on",
+            failmode: "continue",
+            refused: "failmode=continue",
+            allow: "allow_failmode_continue",
+        },
+    ] {
+        // shown with the output of a failure that panics elsewhere (an unexpected command)
+        eprintln!("case {}", c.refused);
+        let node = Node::ready();
+        let z = exported_import(&node)
+            .ok(PROPS, &props(c.multihost, c.failmode))
+            .ok(ATTRD, "")
+            .ok(LIST, "")
+            .ok("zpool export labpool", "");
+        let e = node
+            .agent(&[], z)
+            .start(&ctx(Action::Start, 120, 0))
+            .unwrap_err();
+        assert_eq!(
+            e.status,
+            OcfStatus::ErrConfigured,
+            "{}: {}",
+            c.refused,
+            e.reason
+        );
+        assert!(
+            e.reason.contains(c.refused) && e.reason.contains("exported it again"),
+            "{}: {}",
+            c.refused,
+            e.reason
+        );
 
-    let z = exported_import()
-        .ok(PROPS, &props("off", "wait"))
-        .ok(ATTRD, "")
-        .ok(LIST, "");
-    let a = node.agent(&[("allow_no_multihost", "true")], z);
-    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
-}
-
-#[test]
-fn failmode_continue_is_refused_unless_allowed() {
-    let node = Node::ready();
-    let z = exported_import()
-        .ok(PROPS, &props("on", "continue"))
-        .ok(ATTRD, "")
-        .ok(LIST, "")
-        .ok("zpool export labpool", "");
-    let a = node.agent(&[], z);
-    let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
-    assert_eq!(e.status, OcfStatus::ErrConfigured);
-    assert!(
-        e.reason.contains("failmode=continue") && e.reason.contains("exported it again"),
-        "{}",
-        e.reason
-    );
-    let z = exported_import()
-        .ok(PROPS, &props("on", "continue"))
-        .ok(ATTRD, "")
-        .ok(LIST, "");
-    let a = node.agent(&[("allow_failmode_continue", "true")], z);
-    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+        let z = exported_import(&node)
+            .ok(PROPS, &props(c.multihost, c.failmode))
+            .ok(ATTRD, "")
+            .ok(LIST, "");
+        assert_eq!(
+            node.agent(&[(c.allow, "true")], z)
+                .start(&ctx(Action::Start, 120, 0)),
+            Ok(Started::Started),
+            "{} with {}=true",
+            c.refused,
+            c.allow
+        );
+    }
 }
 
 #[test]
@@ -282,10 +298,8 @@ fn a_pool_live_elsewhere_with_a_cloned_hostid_is_never_imported() {
     let node = Node::ready();
     node.write("/etc/hostid", &[0x0b, 0x00, 0x77, 0x0a]);
     node.write("/proc/sys/kernel/hostname", b"node2\n");
-    let z = Script::new()
-        .ok(BLKID, "/dev/vdc1\n")
-        .ok(ZDB, &fixture("zdb-lu-left-imported.txt"));
-    let a = node.agent(&[], z);
+    node.disk("vdc1", "left-active-by-crash");
+    let a = node.agent(&[], Script::new());
     let e = a.start(&ctx(Action::Start, 120, 0)).unwrap_err();
     assert_eq!(e.status, OcfStatus::ErrConfigured);
     assert!(e.reason.contains("hostid 0a77000b"), "{}", e.reason);
@@ -294,7 +308,7 @@ fn a_pool_live_elsewhere_with_a_cloned_hostid_is_never_imported() {
 #[test]
 fn a_key_that_cannot_load_fails_start_clearly() {
     let node = Node::ready();
-    let z = exported_import()
+    let z = exported_import(&node)
         .ok(PROPS, &props("on", "wait"))
         .ok(ATTRD, "")
         .ok(LIST, &fixture("zfs-list-after-import.txt"))
@@ -317,7 +331,7 @@ fn a_key_that_cannot_load_fails_start_clearly() {
 #[test]
 fn missing_zvol_nodes_fail_after_the_wait() {
     let node = Node::ready();
-    let z = exported_import()
+    let z = exported_import(&node)
         .ok(PROPS, &props("on", "wait"))
         .ok(ATTRD, "")
         .ok(
@@ -479,9 +493,7 @@ fn monitor_reports_drifted_tuning_as_degraded() {
 #[test]
 fn a_node_without_the_zfs_tools_is_not_installed() {
     let node = Node::ready();
-    let z = Script::new()
-        .missing(BLKID)
-        .missing("zpool import -o cachefile=none labpool");
+    let z = Script::new().missing("zpool import -o cachefile=none labpool");
     let e = node
         .agent(&[], z)
         .start(&ctx(Action::Start, 120, 0))

@@ -109,17 +109,23 @@ const ACTIONS: &[FenceAction] = &[
     FenceAction::ValidateAll,
 ];
 
-const COMMON_TAIL: [FenceParam; 9] = [
-    common::POWER_TIMEOUT,
-    common::POWER_WAIT,
-    common::LOGIN_TIMEOUT,
-    common::DELAY,
-    common::VERIFY_SILENT,
-    common::SILENT_TIMEOUT,
-    common::VERBOSE,
-    common::QUIET,
-    common::NODENAME,
-];
+/// A parameter table: the agent's own parameters, then the options every plug agent ends with.
+macro_rules! params_then_common_tail {
+    ($($param:expr),* $(,)?) => {
+        &[
+            $($param,)*
+            common::POWER_TIMEOUT,
+            common::POWER_WAIT,
+            common::LOGIN_TIMEOUT,
+            common::DELAY,
+            common::VERIFY_SILENT,
+            common::SILENT_TIMEOUT,
+            common::VERBOSE,
+            common::QUIET,
+            common::NODENAME,
+        ]
+    };
+}
 
 const VENDOR_URL: &str = "https://tasmota.github.io/docs/Commands/";
 
@@ -138,7 +144,7 @@ back until power_timeout; a plug that reports success without switching fails th
 at most login_timeout seconds, within the action's deadline; replies are size-capped and redirects to another \
 host are not followed. Passwords and URLs never appear in logs or errors.",
     vendor_url: VENDOR_URL,
-    params: &[
+    params: params_then_common_tail![
         common::ACTION,
         PLUG_TYPE,
         common::IP,
@@ -156,15 +162,6 @@ host are not followed. Passwords and URLs never appear in logs or errors.",
         STATUS_ON_REGEX,
         STATUS_OFF_REGEX,
         HTTP_METHOD,
-        COMMON_TAIL[0],
-        COMMON_TAIL[1],
-        COMMON_TAIL[2],
-        COMMON_TAIL[3],
-        COMMON_TAIL[4],
-        COMMON_TAIL[5],
-        COMMON_TAIL[6],
-        COMMON_TAIL[7],
-        COMMON_TAIL[8],
     ],
     actions: ACTIONS_WITH_LIST,
 };
@@ -179,20 +176,11 @@ of a Kasa strip (plug: the outlet's id, alias or number 1..N), with the legacy l
 Every power change is verified by reading the state back until power_timeout. Firmware that speaks only the \
 newer KLAP protocol refuses the legacy protocol: fence_kasa says so and fails.",
     vendor_url: "https://www.tp-link.com/us/support/faq/2707/",
-    params: &[
+    params: params_then_common_tail![
         common::ACTION,
         common::IP,
         IPPORT,
         common::PLUG,
-        COMMON_TAIL[0],
-        COMMON_TAIL[1],
-        COMMON_TAIL[2],
-        COMMON_TAIL[3],
-        COMMON_TAIL[4],
-        COMMON_TAIL[5],
-        COMMON_TAIL[6],
-        COMMON_TAIL[7],
-        COMMON_TAIL[8],
     ],
     actions: ACTIONS_WITH_LIST,
 };
@@ -207,7 +195,7 @@ or power_on_url (paths on ip, or full URLs) and reads its state from status_url,
 exactly one of status_on_regex and status_off_regex. Every power change is verified by reading the state back \
 until power_timeout. Credentials come from username/password or from the URL; neither is ever logged.",
     vendor_url: "https://www.rfc-editor.org/rfc/rfc9110",
-    params: &[
+    params: params_then_common_tail![
         common::ACTION,
         common::IP,
         IPPORT,
@@ -223,15 +211,6 @@ until power_timeout. Credentials come from username/password or from the URL; ne
         STATUS_ON_REGEX,
         STATUS_OFF_REGEX,
         HTTP_METHOD,
-        COMMON_TAIL[0],
-        COMMON_TAIL[1],
-        COMMON_TAIL[2],
-        COMMON_TAIL[3],
-        COMMON_TAIL[4],
-        COMMON_TAIL[5],
-        COMMON_TAIL[6],
-        COMMON_TAIL[7],
-        COMMON_TAIL[8],
     ],
     actions: ACTIONS,
 };

@@ -107,6 +107,9 @@ pub struct PoolFacts {
     pub props: Result<String, String>,
     /// `zpool status -P POOL`.
     pub status: Result<String, String>,
+    /// What its start may wait on this node (module parameters and the resource's tuning), or
+    /// why that is unknown.
+    pub need: Result<hasan_zpool::StartNeed, String>,
 }
 
 /// Everything the checks look at.
@@ -207,12 +210,15 @@ impl Facts {
                     let no = || Err("not imported on this node".to_owned());
                     (no(), no())
                 };
+                let need = hasan_zpool::Tuning::from_params(|n| p.params.get(n).cloned())
+                    .map(|t| hasan_zpool::start_need(|path| host.read(path), &t));
                 PoolFacts {
                     rsc: p.clone(),
                     pool,
                     imported,
                     props,
                     status,
+                    need,
                 }
             })
             .collect();
@@ -251,6 +257,15 @@ impl Facts {
         cib.kid("configuration")?
             .kid("crm_config")?
             .nvpair("cluster_property_set", name)
+            .map(str::to_owned)
+    }
+
+    /// An operation default (`op_defaults`; rules are not evaluated).
+    pub fn op_default(&self, name: &str) -> Option<String> {
+        let cib = self.cib.as_ref().ok()?;
+        cib.kid("configuration")?
+            .kid("op_defaults")?
+            .nvpair("meta_attributes", name)
             .map(str::to_owned)
     }
 

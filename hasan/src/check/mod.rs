@@ -6,6 +6,7 @@ mod facts;
 mod node;
 mod pool;
 mod quorum;
+mod start_timeout;
 
 #[cfg(test)]
 mod tests;
@@ -101,6 +102,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("vdev-paths", pool::vdev_paths),
     ("iscsi-sessions", node::iscsi_sessions),
     ("validate", cluster::validate),
+    ("start-timeout", start_timeout::start_timeout),
     ("stonith-enabled", cluster::stonith_enabled),
     ("fence-devices", cluster::fence_devices),
     ("san-order", cluster::san_order),

@@ -1,15 +1,12 @@
-//! Every check on node1's outputs of the lab's configured SAN (tests/fixtures/check: `cibadmin
-//! --query`, `corosync-cmapctl`, `zpool get`, `zpool status -P` of the SAN group of
-//! tests/lab/scenarios/40-hasan-operator), then each check's FAIL provoked by changing one output
-//! the way a misconfigured cluster shows it.
+//! Every check on node1's outputs recorded in the lab on the configured SAN of
+//! tests/lab/scenarios/60-hasan-operator (tests/fixtures/lab: `cibadmin --query`,
+//! `corosync-cmapctl`, `zpool get`, `zpool status -P`, and `hasan check`'s own output there), then
+//! each check's FAIL provoked by changing one output the way a misconfigured cluster shows it.
 
 use super::*;
 use crate::host::fake::FakeHost;
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/check/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::lab_fixtures::text as fixture;
 
 const CIB: &str = "/usr/sbin/cibadmin --query";
 const CMAP: &str = "/usr/sbin/corosync-cmapctl";
@@ -107,9 +104,27 @@ fn the_configured_lab_san_passes_every_check() {
     );
     assert!(text.contains("SKIP  iscsi-sessions"), "{text}");
     assert!(
-        text.ends_with("node1: 14 pass, 0 warn, 0 fail, 1 skipped\n"),
+        text.contains("PASS  start-timeout    san-pool: start timeout 300 s covers it: an import after a crash of the other node may wait 70 s"),
         "{text}"
     );
+    assert!(
+        text.ends_with("node1: 15 pass, 0 warn, 0 fail, 1 skipped\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_lab_output_is_reproduced_from_the_recorded_outputs() {
+    // check-configured.txt is what `hasan check` printed on node1 in the lab; every finding line
+    // of it comes out the same from the outputs recorded at the same moment (the lab's binary
+    // predates the start-timeout check, hence only the findings, not the count)
+    let text = render(&run_all(&configured()));
+    let lab = fixture("check-configured.txt");
+    let findings: Vec<&str> = lab.lines().filter(|l| !l.starts_with("node1: ")).collect();
+    assert!(findings.len() >= 15, "{lab}");
+    for line in findings {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
+    }
 }
 
 #[test]
@@ -295,5 +310,80 @@ fn a_cluster_that_does_not_answer_fails_every_cluster_check() {
         r.findings.iter().filter(|f| f.level == Level::Fail).count() >= 4,
         "{}",
         render(&r)
+    );
+}
+
+const POOL_START: &str = r#"<op id="san-pool-start" name="start" interval="0" timeout="300s"/>"#;
+
+#[test]
+fn a_start_timeout_shorter_than_the_activity_check_wait_fails() {
+    let h = replace(
+        CIB,
+        POOL_START,
+        r#"<op id="san-pool-start" name="start" interval="0" timeout="60s"/>"#,
+    );
+    let f = fails(&h, "start-timeout");
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("pcs resource update san-pool op start timeout=75s")
+    );
+    assert!(
+        f.message.contains(
+            "start timeout 60 s (60s from its start operation) is shorter than the 75 s needed"
+        ),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn without_a_start_timeout_pacemakers_default_20s_fails() {
+    let h = replace(
+        CIB,
+        POOL_START,
+        r#"<op id="san-pool-start" name="start" interval="0"/>"#,
+    );
+    assert!(fails(&h, "start-timeout")
+        .message
+        .contains("start timeout 20 s (Pacemaker's default 20s)"));
+}
+
+#[test]
+fn an_op_default_timeout_that_covers_the_wait_passes() {
+    let cib = fixture("cibadmin_--query.txt").replace(
+        POOL_START,
+        r#"<op id="san-pool-start" name="start" interval="0"/>"#,
+    );
+    let cib = cib.replacen(
+        "</configuration>",
+        r#"<op_defaults><meta_attributes id="op-options"><nvpair id="op-options-timeout" name="timeout" value="2min"/></meta_attributes></op_defaults></configuration>"#,
+        1,
+    );
+    let h = node1_with(move |c, s| match c {
+        CIB => Ok(cib.clone()),
+        SESSIONS => Err("No active sessions".into()),
+        _ => Ok(s),
+    });
+    let r = run_all(&h);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.check == "start-timeout")
+        .unwrap();
+    assert_eq!(f.level, Level::Pass, "{}", render(&r));
+    assert!(f.message.contains("start timeout 120 s covers it"), "{f:?}");
+}
+
+#[test]
+fn this_nodes_slower_multihost_parameters_make_the_timeout_short() {
+    // fail_intervals 100 here: an importer watches 100 × 1 s × 200 % + 25 % = 250 s, twice: 520 s
+    let h = configured().file(
+        "/sys/module/zfs/parameters/zfs_multihost_fail_intervals",
+        "100\n",
+    );
+    let f = fails(&h, "start-timeout");
+    assert!(f.message.contains("fail_intervals 100"), "{f:?}");
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("pcs resource update san-pool op start timeout=525s")
     );
 }

@@ -1,12 +1,13 @@
 //! Shared harness for host-tier tests: run tools with deadlines ([`cmd`]), network namespaces with
-//! veth pairs ([`netns`]), a one-node Pacemaker ([`pacemaker`]) and the installed agents run as
-//! Pacemaker runs them ([`agents`]).
+//! veth pairs ([`netns`]), a one-node Pacemaker ([`pacemaker`]), the installed agents run as
+//! Pacemaker runs them ([`agents`]) and what the fence agents' tests share ([`fence`]).
 //!
 //! Everything a test creates is removed by a `Drop` guard, also when the test fails. Missing
 //! tools are failures with a clear message, never silent skips.
 
 pub mod agents;
 pub mod cmd;
+pub mod fence;
 pub mod netns;
 pub mod pacemaker;
 

@@ -77,9 +77,7 @@ impl Netns {
 
     /// A command that runs `program` inside the namespace (`ip netns exec`).
     pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(IP);
-        c.args(["netns", "exec", &self.name, program]);
-        c
+        command_in(Some(&self.name), program)
     }
 
     /// Run a command line inside the namespace (60 s deadline), required to succeed; stdout.
@@ -117,6 +115,19 @@ impl Netns {
             .split_whitespace()
             .filter_map(|p| p.parse().ok())
             .collect())
+    }
+}
+
+/// A command that runs `program` inside the namespace named `netns` (`ip netns exec`), or on the
+/// host when None.
+pub fn command_in(netns: Option<&str>, program: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new(IP);
+            c.args(["netns", "exec", ns, program]);
+            c
+        }
+        None => Command::new(program),
     }
 }
 

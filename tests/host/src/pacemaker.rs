@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 use crate::cmd::{self, Ran};
 use crate::netns::Netns;
@@ -61,6 +61,20 @@ impl Default for ClusterOptions {
                 ("stonith-enabled".into(), "false".into()),
             ],
             dc_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+impl ClusterOptions {
+    /// The defaults with fencing enabled, for tests that fence through a stonith device.
+    pub fn fencing(cluster_name: &str) -> Self {
+        ClusterOptions {
+            cluster_name: cluster_name.into(),
+            properties: vec![
+                ("dc-deadtime".into(), "2s".into()),
+                ("stonith-enabled".into(), "true".into()),
+            ],
+            ..ClusterOptions::default()
         }
     }
 }
@@ -293,6 +307,28 @@ impl Pacemaker {
             .filter(|l| l.contains("<failure "))
             .collect::<Vec<_>>()
             .join("\n"))
+    }
+
+    /// Fail, listing them, if crm_mon reports failed operations.
+    pub fn check_no_failures(&self) -> Result<()> {
+        let failures = self.failures()?;
+        ensure!(failures.is_empty(), "failed actions: {failures}");
+        Ok(())
+    }
+
+    /// `stonith_admin <args> --timeout 60`, required to succeed (the end of pacemaker.log in the
+    /// error otherwise).
+    pub fn stonith_admin(&self, args: &[&str]) -> Result<()> {
+        let mut argv = vec!["/usr/sbin/stonith_admin"];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["--timeout", "60"]);
+        let r = self.run_any(&argv, Duration::from_secs(90))?;
+        ensure!(
+            r.success(),
+            "stonith_admin {args:?} failed: {r:?}\n{}",
+            self.log_tail(40)
+        );
+        Ok(())
     }
 
     /// The last `n` lines of pacemaker.log.

@@ -4,45 +4,15 @@
 
 mod fence_support;
 
-use std::process::Command;
-
-use fence_support::{need, repo_root, run_agent, AGENT};
-
-fn golden() -> std::path::PathBuf {
-    repo_root().join("ocf-metadata/fence/fence_hasan_ipmi.xml")
-}
+use fence_support::{need, run_agent, AGENT};
+use hasan_host_tests::fence::{check_golden_metadata, CibFile};
 
 #[test]
 fn metadata_matches_the_golden_copy_and_the_schema() {
-    let r = run_agent("", &["-o", "metadata"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let want = std::fs::read_to_string(golden()).unwrap();
-    assert_eq!(
-        r.stdout, want,
-        "meta-data changed: run `make metadata` and review the diff"
-    );
-    // Pacemaker's spelling on stdin gives the same document.
-    assert_eq!(run_agent("action=meta-data\n", &[]).stdout, want);
+    let want = check_golden_metadata(AGENT, "fence_hasan_ipmi").unwrap();
     assert!(
         !want.contains("<action name=\"list\""),
         "list must not be advertised"
-    );
-
-    need("/usr/share/cluster/relaxng/metadata.rng");
-    need("/usr/bin/xmllint");
-    let out = Command::new("/usr/bin/xmllint")
-        .args([
-            "--noout",
-            "--relaxng",
-            "/usr/share/cluster/relaxng/metadata.rng",
-        ])
-        .arg(golden())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -66,28 +36,8 @@ fn manpage_and_usage_are_printed() {
 #[test]
 fn pcs_accepts_the_agent_without_force() {
     need(AGENT);
-    need("/usr/sbin/pcs");
-    need("/usr/sbin/cibadmin");
-    let dir = tempfile::Builder::new()
-        .prefix("fence-pcs-")
-        .tempdir()
-        .unwrap();
-    let cib = dir.path().join("cib.xml");
-    let out = Command::new("/usr/sbin/cibadmin")
-        .arg("--empty")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&cib, &out.stdout).unwrap();
-    let pcs = |args: &[&str]| {
-        Command::new("/usr/sbin/pcs")
-            .arg("-f")
-            .arg(&cib)
-            .args(["stonith", "create"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let cib = CibFile::empty().unwrap();
+    let pcs = |args: &[&str]| cib.stonith_create(args).unwrap();
     let out = pcs(&[
         "fence-node1",
         "fence_hasan_ipmi",
@@ -101,11 +51,7 @@ fn pcs_accepts_the_agent_without_force() {
         "power_timeout=10",
         "pcmk_host_list=node1",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.success(), "{out}");
     // Old names are accepted too.
     let out = pcs(&[
         "fence-node2",
@@ -115,21 +61,19 @@ fn pcs_accepts_the_agent_without_force() {
         "passwd=secret",
         "pcmk_host_list=node2",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.success(), "{out}");
     // pcs really reads our meta-data: an unknown option is refused.
-    let out = pcs(&[
-        "fence-node3",
-        "fence_hasan_ipmi",
-        "ip=127.0.0.1",
-        "bogus=1",
-        "pcmk_host_list=node3",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stonith option 'bogus'"));
+    cib.check_unknown_option_refused(
+        &[
+            "fence-node3",
+            "fence_hasan_ipmi",
+            "ip=127.0.0.1",
+            "bogus=1",
+            "pcmk_host_list=node3",
+        ],
+        "bogus",
+    )
+    .unwrap();
     // pcs does not check select values; validate-all does, without touching any device.
     let r = run_agent(
         "action=validate-all
@@ -156,6 +100,6 @@ cipher=17
         .code,
         0
     );
-    let cib_text = std::fs::read_to_string(&cib).unwrap();
+    let cib_text = cib.text().unwrap();
     assert!(cib_text.contains("type=\"fence_hasan_ipmi\""), "{cib_text}");
 }

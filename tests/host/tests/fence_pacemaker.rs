@@ -30,17 +30,7 @@ fn pacemaker_fences_through_fence_hasan_ipmi() -> Result<()> {
         Ok(sim.machine())
     })?;
 
-    let cluster = Pacemaker::start(
-        Some(&ns),
-        ClusterOptions {
-            cluster_name: "hasanfence".into(),
-            properties: vec![
-                ("dc-deadtime".into(), "2s".into()),
-                ("stonith-enabled".into(), "true".into()),
-            ],
-            ..ClusterOptions::default()
-        },
-    )?;
+    let cluster = Pacemaker::start(Some(&ns), ClusterOptions::fencing("hasanfence"))?;
     cluster.pcs(&[
         "stonith",
         "create",
@@ -59,27 +49,10 @@ fn pacemaker_fences_through_fence_hasan_ipmi() -> Result<()> {
         "interval=10s",
     ])?;
     cluster.wait_resource("fence-target", "Started", Duration::from_secs(60))?;
-    ensure!(
-        cluster.failures()?.is_empty(),
-        "failed actions: {}",
-        cluster.failures()?
-    );
-
-    let stonith_admin = |args: &[&str]| -> Result<()> {
-        let mut argv = vec!["/usr/sbin/stonith_admin"];
-        argv.extend_from_slice(args);
-        argv.extend_from_slice(&["--timeout", "60"]);
-        let r = cluster.run_any(&argv, Duration::from_secs(90))?;
-        ensure!(
-            r.success(),
-            "stonith_admin {args:?} failed: {r:?}\n{}",
-            cluster.log_tail(40)
-        );
-        Ok(())
-    };
+    cluster.check_no_failures()?;
 
     // Reboot: the machine process is killed and a new one started.
-    stonith_admin(&["--reboot", TARGET])?;
+    cluster.stonith_admin(&["--reboot", TARGET])?;
     let second = sim
         .machine()
         .context("machine off after stonith_admin --reboot")?;
@@ -89,14 +62,14 @@ fn pacemaker_fences_through_fence_hasan_ipmi() -> Result<()> {
     );
 
     // Fence (off): the machine is gone.
-    stonith_admin(&["--fence", TARGET])?;
+    cluster.stonith_admin(&["--fence", TARGET])?;
     ensure!(
         sim.machine().is_none(),
         "machine still running after stonith_admin --fence"
     );
 
     // Unfence (on): it runs again.
-    stonith_admin(&["--unfence", TARGET])?;
+    cluster.stonith_admin(&["--unfence", TARGET])?;
     ensure!(
         sim.machine().is_some(),
         "machine not running after stonith_admin --unfence"
@@ -105,11 +78,7 @@ fn pacemaker_fences_through_fence_hasan_ipmi() -> Result<()> {
     let history = cluster.run(&["/usr/sbin/stonith_admin", "--history", TARGET, "--verbose"])?;
     ensure!(history.contains("of ipmitarget successful"), "{history}");
     ensure!(!history.contains("failed"), "{history}");
-    ensure!(
-        cluster.failures()?.is_empty(),
-        "failed actions: {}",
-        cluster.failures()?
-    );
+    cluster.check_no_failures()?;
     cluster.stop()?;
     Ok(())
 }

@@ -5,9 +5,8 @@
 
 mod plug_support;
 
-use std::process::Command;
-
-use plug_support::{need, repo_root, run, HTTP, KASA, PLUG};
+use hasan_host_tests::fence::{check_golden_metadata, CibFile};
+use plug_support::{need, run, HTTP, KASA, PLUG};
 
 #[test]
 fn metadata_of_each_name_matches_its_golden_copy_and_the_schema() {
@@ -16,33 +15,10 @@ fn metadata_of_each_name_matches_its_golden_copy_and_the_schema() {
         (KASA, "fence_kasa"),
         (HTTP, "fence_http"),
     ] {
-        let golden = repo_root().join(format!("ocf-metadata/fence/{name}.xml"));
-        let want = std::fs::read_to_string(&golden).unwrap();
-        let r = run(program, "", &["-o", "metadata"]);
-        assert_eq!(r.code, 0, "{r:?}");
-        assert_eq!(
-            r.stdout, want,
-            "{name}: meta-data changed: run `make metadata` and review the diff"
-        );
-        assert_eq!(run(program, "action=meta-data\n", &[]).stdout, want);
+        let want = check_golden_metadata(program, name).unwrap();
         assert!(
             want.contains(&format!("<resource-agent name=\"{name}\"")),
             "{want}"
-        );
-        need("/usr/bin/xmllint");
-        let out = Command::new("/usr/bin/xmllint")
-            .args([
-                "--noout",
-                "--relaxng",
-                "/usr/share/cluster/relaxng/metadata.rng",
-            ])
-            .arg(&golden)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let man = run(program, "", &["-o", "manpage"]);
         assert!(
@@ -61,26 +37,9 @@ fn metadata_of_each_name_matches_its_golden_copy_and_the_schema() {
 
 #[test]
 fn pcs_accepts_every_plug_type_without_force() {
-    need("/usr/sbin/pcs");
-    need("/usr/sbin/cibadmin");
     need(PLUG);
-    let dir = tempfile::tempdir().unwrap();
-    let cib = dir.path().join("cib.xml");
-    let out = Command::new("/usr/sbin/cibadmin")
-        .arg("--empty")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&cib, &out.stdout).unwrap();
-    let pcs = |args: &[&str]| {
-        Command::new("/usr/sbin/pcs")
-            .arg("-f")
-            .arg(&cib)
-            .args(["stonith", "create"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let cib = CibFile::empty().unwrap();
+    let pcs = |args: &[&str]| cib.stonith_create(args).unwrap();
     let lines: &[&[&str]] = &[
         &[
             "f-tasmota",
@@ -162,22 +121,20 @@ fn pcs_accepts_every_plug_type_without_force() {
         let host = format!("pcmk_host_list={}", l[0]);
         args.push(&host);
         let out = pcs(&args);
-        assert!(
-            out.status.success(),
-            "{l:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.success(), "{l:?}: {out}");
     }
     // pcs reads our meta-data: fence_kasa has no plug_type, an unknown option is refused.
-    let out = pcs(&[
-        "f-bad",
-        "fence_kasa",
-        "ip=127.0.0.1",
-        "plug_type=kasa",
-        "pcmk_host_list=x",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stonith option 'plug_type'"));
+    cib.check_unknown_option_refused(
+        &[
+            "f-bad",
+            "fence_kasa",
+            "ip=127.0.0.1",
+            "plug_type=kasa",
+            "pcmk_host_list=x",
+        ],
+        "plug_type",
+    )
+    .unwrap();
     // validate-all checks what pcs cannot: values, per type, touching no device.
     let r = run(
         PLUG,
@@ -201,6 +158,6 @@ fn pcs_accepts_every_plug_type_without_force() {
         "{}",
         r.stderr
     );
-    let cib_text = std::fs::read_to_string(&cib).unwrap();
+    let cib_text = cib.text().unwrap();
     assert!(cib_text.contains("type=\"fence_kasa\""), "{cib_text}");
 }

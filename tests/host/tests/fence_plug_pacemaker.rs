@@ -20,17 +20,7 @@ fn pacemaker_fences_through_emulated_plugs() -> Result<()> {
     let ns = Netns::create("hasan-plug-pcmk")?;
     let shelly = EmuSpec::new("shelly2").netns(ns.name()).start();
     let strip = EmuSpec::new("kasa").relays(3).netns(ns.name()).start();
-    let cluster = Pacemaker::start(
-        Some(&ns),
-        ClusterOptions {
-            cluster_name: "hasanplug".into(),
-            properties: vec![
-                ("dc-deadtime".into(), "2s".into()),
-                ("stonith-enabled".into(), "true".into()),
-            ],
-            ..ClusterOptions::default()
-        },
-    )?;
+    let cluster = Pacemaker::start(Some(&ns), ClusterOptions::fencing("hasanplug"))?;
     cluster.pcs(&[
         "stonith",
         "create",
@@ -62,31 +52,15 @@ fn pacemaker_fences_through_emulated_plugs() -> Result<()> {
     for dev in ["fence-shelly", "fence-strip"] {
         cluster.wait_resource(dev, "Started", Duration::from_secs(60))?;
     }
-    ensure!(
-        cluster.failures()?.is_empty(),
-        "failed actions: {}",
-        cluster.failures()?
-    );
+    cluster.check_no_failures()?;
 
-    let stonith_admin = |args: &[&str]| -> Result<()> {
-        let mut argv = vec!["/usr/sbin/stonith_admin"];
-        argv.extend_from_slice(args);
-        argv.extend_from_slice(&["--timeout", "60"]);
-        let r = cluster.run_any(&argv, Duration::from_secs(90))?;
-        ensure!(
-            r.success(),
-            "stonith_admin {args:?} failed: {r:?}\n{}",
-            cluster.log_tail(40)
-        );
-        Ok(())
-    };
-    stonith_admin(&["--reboot", "plugtarget1"])?;
+    cluster.stonith_admin(&["--reboot", "plugtarget1"])?;
     ensure!(
         shelly.journal() == ["0 off", "0 on"],
         "shelly journal {:?}",
         shelly.journal()
     );
-    stonith_admin(&["--fence", "plugtarget2"])?;
+    cluster.stonith_admin(&["--fence", "plugtarget2"])?;
     ensure!(
         strip.journal() == ["1 off"],
         "strip journal {:?}",

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use hasan_host_tests::fence;
+pub use hasan_host_tests::fence::Run;
+use hasan_host_tests::netns::command_in;
+
 /// The installed agent (`make install`).
 pub const AGENT: &str = "/usr/sbin/fence_hasan_ipmi";
 /// ipmi_sim's admin user.
@@ -17,10 +21,7 @@ pub const PASSWORD: &str = "fence-Secret-7";
 
 /// Fail clearly when a tool is missing (never skip).
 pub fn need(path: &str) {
-    assert!(
-        Path::new(path).exists(),
-        "{path} is missing: install the packages in tests/host-packages.txt (make deps) and the agents (make install)"
-    );
+    fence::require_installed(path).unwrap();
 }
 
 /// The chassis control program: `get power` reads whether the machine process lives, `set power
@@ -40,18 +41,6 @@ pub struct IpmiSim {
     child: Child,
     netns: Option<String>,
     bmc_key: Option<String>,
-}
-
-/// `program` run directly, or inside network namespace `netns`.
-pub fn command_in(netns: Option<&str>, program: &str) -> Command {
-    match netns {
-        Some(ns) => {
-            let mut c = Command::new("/usr/sbin/ip");
-            c.args(["netns", "exec", ns, program]);
-            c
-        }
-        None => Command::new(program),
-    }
 }
 
 impl IpmiSim {
@@ -285,25 +274,6 @@ impl Drop for IpmiSim {
     }
 }
 
-/// One run of the agent.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-}
-
-impl Run {
-    /// The ERROR lines on stderr.
-    pub fn errors(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("ERROR"))
-            .collect()
-    }
-}
-
 /// Run the installed agent with stdin and arguments.
 pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
     run_agent_bytes(stdin.as_bytes(), args)
@@ -311,35 +281,7 @@ pub fn run_agent(stdin: &str, args: &[&str]) -> Run {
 
 /// Run the installed agent with stdin as bytes (not necessarily text) and arguments.
 pub fn run_agent_bytes(stdin: &[u8], args: &[&str]) -> Run {
-    need(AGENT);
-    let started = Instant::now();
-    let mut c = Command::new(AGENT)
-        .args(args)
-        .env("HA_LOGFACILITY", "none")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = c.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    // A writer thread: the agent may stop reading (too much input) before all is written.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let out = c.wait_with_output().unwrap();
-    let _ = writer.join();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
-}
-
-/// Repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    fence::run_agent(None, AGENT, stdin, args).unwrap()
 }
 
 /// What a [`Relay`] drops of the agent's datagrams.

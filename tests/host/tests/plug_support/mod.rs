@@ -3,10 +3,13 @@
 //! and runners for the installed fence_hasan_plug / fence_kasa / fence_http.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+
+use hasan_host_tests::fence;
+pub use hasan_host_tests::fence::Run;
+use hasan_host_tests::netns::command_in;
 
 /// The installed agents (`make install`): one binary, three names.
 pub const PLUG: &str = "/usr/sbin/fence_hasan_plug";
@@ -21,10 +24,7 @@ pub const TYPES: &[&str] = &["tasmota", "shelly1", "shelly2", "esphome", "kasa",
 
 /// Fail clearly when a tool is missing (never skip).
 pub fn need(path: &str) {
-    assert!(
-        Path::new(path).exists(),
-        "{path} is missing: install the packages (make deps) and the agents (make install)"
-    );
+    fence::require_installed(path).unwrap();
 }
 
 pub fn support_dir() -> PathBuf {
@@ -110,14 +110,7 @@ impl Emu {
             .tempdir()
             .unwrap();
         let script = support_dir().join("plug_emu.py");
-        let mut c = match &spec.netns {
-            Some(ns) => {
-                let mut c = Command::new("/usr/sbin/ip");
-                c.args(["netns", "exec", ns, "/usr/bin/python3"]);
-                c
-            }
-            None => Command::new("/usr/bin/python3"),
-        };
+        let mut c = command_in(spec.netns.as_deref(), "/usr/bin/python3");
         c.arg(&script)
             .args(["--type", spec.kind, "--relays", &spec.relays.to_string()])
             .args([
@@ -317,25 +310,6 @@ pub fn python_kasa(port: u16, what: &str, outlet: Option<u32>) -> Output {
         .unwrap()
 }
 
-/// One run of an agent.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-}
-
-impl Run {
-    /// The ERROR lines on stderr.
-    pub fn errors(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("ERROR"))
-            .collect()
-    }
-}
-
 /// Run `program` with stdin and arguments (logs to stderr only).
 pub fn run(program: &str, stdin: &str, args: &[&str]) -> Run {
     run_in(None, program, stdin, args)
@@ -343,41 +317,11 @@ pub fn run(program: &str, stdin: &str, args: &[&str]) -> Run {
 
 /// Run `program` inside network namespace `netns` (None: the host).
 pub fn run_in(netns: Option<&str>, program: &str, stdin: &str, args: &[&str]) -> Run {
-    need(program);
-    let started = Instant::now();
-    let mut c = match netns {
-        Some(ns) => {
-            let mut c = Command::new("/usr/sbin/ip");
-            c.args(["netns", "exec", ns, program]);
-            c
-        }
-        None => Command::new(program),
-    };
-    let mut c = c
-        .args(args)
-        .env("HA_LOGFACILITY", "none")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = c.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    fence::run_agent(netns, program, stdin.as_bytes(), args).unwrap()
 }
 
 /// A TCP port on 127.0.0.1 that nobody listens on (bound, then closed).
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
-}
-
-/// Repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -1,0 +1,391 @@
+//! The packed XDR nvlist of a vdev label (`nvlist_pack` with `NV_ENCODE_XDR`): the 64-bit
+//! integers, strings and nested lists the import decisions need; every other type is stepped
+//! over the way libnvpair's decoder reads it.
+
+/// Nested lists deeper than this are refused (libnvpair's `nvpair_max_recursion`).
+const MAX_DEPTH: usize = 20;
+
+/// `data_type_t` values (sys/nvpair.h).
+mod ty {
+    pub const BOOLEAN: i32 = 1;
+    pub const BYTE: i32 = 2;
+    pub const INT16: i32 = 3;
+    pub const UINT16: i32 = 4;
+    pub const INT32: i32 = 5;
+    pub const UINT32: i32 = 6;
+    pub const INT64: i32 = 7;
+    pub const UINT64: i32 = 8;
+    pub const STRING: i32 = 9;
+    pub const BYTE_ARRAY: i32 = 10;
+    pub const INT16_ARRAY: i32 = 11;
+    pub const UINT16_ARRAY: i32 = 12;
+    pub const INT32_ARRAY: i32 = 13;
+    pub const UINT32_ARRAY: i32 = 14;
+    pub const INT64_ARRAY: i32 = 15;
+    pub const UINT64_ARRAY: i32 = 16;
+    pub const STRING_ARRAY: i32 = 17;
+    pub const HRTIME: i32 = 18;
+    pub const NVLIST: i32 = 19;
+    pub const NVLIST_ARRAY: i32 = 20;
+    pub const BOOLEAN_VALUE: i32 = 21;
+    pub const INT8: i32 = 22;
+    pub const UINT8: i32 = 23;
+    pub const BOOLEAN_ARRAY: i32 = 24;
+    pub const INT8_ARRAY: i32 = 25;
+    pub const UINT8_ARRAY: i32 = 26;
+    pub const DOUBLE: i32 = 27;
+}
+
+/// `NV_ENCODE_XDR`, the first byte of the packed header.
+const ENCODE_XDR: u8 = 1;
+
+/// One value as far as the label readers care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `DATA_TYPE_UINT64`.
+    U64(u64),
+    /// `DATA_TYPE_STRING`.
+    Str(String),
+    /// `DATA_TYPE_NVLIST`.
+    List(NvList),
+    /// Any other type (decoded and skipped).
+    Other,
+}
+
+/// A decoded nvlist: its pairs in stream order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NvList {
+    pairs: Vec<(String, Value)>,
+}
+
+impl NvList {
+    /// The first value named `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// A `uint64` value.
+    pub fn u64(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Value::U64(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// A string value.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A nested list.
+    pub fn list(&self, name: &str) -> Option<&NvList> {
+        match self.get(name) {
+            Some(Value::List(l)) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+/// Why a packed nvlist cannot be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NvError {
+    /// The buffer ends inside the list.
+    #[error("the nvlist is truncated at byte {0}")]
+    Truncated(usize),
+    /// Not XDR-encoded (labels always are).
+    #[error("the nvlist encoding is {0}, not XDR")]
+    NotXdr(u8),
+    /// A list version other than `NV_VERSION` (0).
+    #[error("nvlist version {0} is not supported")]
+    Version(i32),
+    /// A data type this format does not have.
+    #[error("unknown nvpair type {ty} at byte {at}")]
+    Type {
+        /// The type number.
+        ty: i32,
+        /// Where its pair starts.
+        at: usize,
+    },
+    /// Negative sizes or counts.
+    #[error("invalid nvpair at byte {0}")]
+    Invalid(usize),
+    /// Nested beyond [`MAX_DEPTH`].
+    #[error("nvlists nested deeper than {MAX_DEPTH}")]
+    TooDeep,
+}
+
+/// Decode a packed nvlist (header, then the XDR stream).
+pub fn unpack(buf: &[u8]) -> Result<NvList, NvError> {
+    match buf.first() {
+        None => Err(NvError::Truncated(0)),
+        Some(&ENCODE_XDR) => Stream { buf, pos: 4 }.list(0),
+        Some(&other) => Err(NvError::NotXdr(other)),
+    }
+}
+
+/// XDR: big-endian, everything padded to 4 bytes.
+struct Stream<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Stream<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], NvError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or(NvError::Truncated(self.pos))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> Result<u32, NvError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn i32(&mut self) -> Result<i32, NvError> {
+        self.u32().map(|v| i32::from_be_bytes(v.to_be_bytes()))
+    }
+
+    fn u64(&mut self) -> Result<u64, NvError> {
+        Ok((u64::from(self.u32()?) << 32) | u64::from(self.u32()?))
+    }
+
+    /// `n` padded to 4.
+    fn skip(&mut self, n: usize) -> Result<(), NvError> {
+        let padded = n.checked_add(3).ok_or(NvError::Truncated(self.pos))? & !3;
+        self.take(padded).map(drop)
+    }
+
+    fn string(&mut self) -> Result<String, NvError> {
+        let len = self.u32()? as usize;
+        let at = self.pos;
+        self.skip(len)?;
+        Ok(String::from_utf8_lossy(&self.buf[at..at + len]).into_owned())
+    }
+
+    /// An `xdr_array`: its count, then `size`-byte elements.
+    fn array(&mut self, size: usize) -> Result<(), NvError> {
+        let count = self.u32()? as usize;
+        self.skip(
+            count
+                .checked_mul(size)
+                .ok_or(NvError::Truncated(self.pos))?,
+        )
+    }
+
+    fn list(&mut self, depth: usize) -> Result<NvList, NvError> {
+        if depth > MAX_DEPTH {
+            return Err(NvError::TooDeep);
+        }
+        let version = self.i32()?;
+        if version != 0 {
+            return Err(NvError::Version(version));
+        }
+        let _nvflag = self.u32()?;
+        let mut list = NvList::default();
+        loop {
+            let at = self.pos;
+            let _encoded = self.i32()?;
+            let decoded = self.i32()?;
+            // two zero sizes end the list
+            if decoded == 0 {
+                return Ok(list);
+            }
+            let name = self.string()?;
+            let ty = self.i32()?;
+            let nelem = usize::try_from(self.i32()?).map_err(|_| NvError::Invalid(at))?;
+            if decoded < 0 {
+                return Err(NvError::Invalid(at));
+            }
+            let value = if nelem == 0 {
+                Value::Other
+            } else {
+                self.value(ty, nelem, depth, at)?
+            };
+            list.pairs.push((name, value));
+        }
+    }
+
+    fn value(&mut self, t: i32, nelem: usize, depth: usize, at: usize) -> Result<Value, NvError> {
+        match t {
+            ty::BOOLEAN => {}
+            ty::BYTE
+            | ty::INT8
+            | ty::UINT8
+            | ty::INT16
+            | ty::UINT16
+            | ty::BOOLEAN_VALUE
+            | ty::INT32
+            | ty::UINT32 => self.skip(4)?,
+            ty::UINT64 => return Ok(Value::U64(self.u64()?)),
+            ty::INT64 | ty::HRTIME | ty::DOUBLE => self.skip(8)?,
+            ty::STRING => return Ok(Value::Str(self.string()?)),
+            ty::BYTE_ARRAY => self.skip(nelem)?,
+            ty::INT8_ARRAY
+            | ty::UINT8_ARRAY
+            | ty::INT16_ARRAY
+            | ty::UINT16_ARRAY
+            | ty::BOOLEAN_ARRAY
+            | ty::INT32_ARRAY
+            | ty::UINT32_ARRAY => self.array(4)?,
+            ty::INT64_ARRAY | ty::UINT64_ARRAY => self.array(8)?,
+            ty::STRING_ARRAY => {
+                for _ in 0..nelem {
+                    self.string()?;
+                }
+            }
+            ty::NVLIST => return Ok(Value::List(self.list(depth + 1)?)),
+            ty::NVLIST_ARRAY => {
+                for _ in 0..nelem {
+                    self.list(depth + 1)?;
+                }
+            }
+            _ => return Err(NvError::Type { ty: t, at }),
+        }
+        Ok(Value::Other)
+    }
+}
+
+/// Building packed XDR nvlists for the tests.
+#[cfg(test)]
+pub mod pack {
+    /// One pair to encode.
+    pub enum P<'a> {
+        /// `uint64`.
+        U64(&'a str, u64),
+        /// `string`.
+        Str(&'a str, &'a str),
+        /// A nested list.
+        List(&'a str, Vec<P<'a>>),
+        /// A `uint64` array (a type the reader skips).
+        U64s(&'a str, Vec<u64>),
+        /// A `boolean` (no value).
+        Flag(&'a str),
+    }
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as u32).to_be_bytes());
+        out.extend(s.as_bytes());
+        out.resize(out.len().next_multiple_of(4), 0);
+    }
+
+    fn list(out: &mut Vec<u8>, pairs: &[P]) {
+        out.extend(0i32.to_be_bytes());
+        out.extend(1u32.to_be_bytes());
+        for p in pairs {
+            let mut body = Vec::new();
+            let (name, t, n) = match p {
+                P::U64(n, v) => {
+                    body.extend(v.to_be_bytes());
+                    (n, 8, 1)
+                }
+                P::Str(n, s) => {
+                    string(&mut body, s);
+                    (n, 9, 1)
+                }
+                P::List(n, l) => {
+                    list(&mut body, l);
+                    (n, 19, 1)
+                }
+                P::U64s(n, vs) => {
+                    body.extend((vs.len() as u32).to_be_bytes());
+                    vs.iter().for_each(|v| body.extend(v.to_be_bytes()));
+                    (n, 16, vs.len() as i32)
+                }
+                P::Flag(n) => (n, 1, 0),
+            };
+            let mut head = Vec::new();
+            string(&mut head, name);
+            head.extend(i32::to_be_bytes(t));
+            head.extend(i32::to_be_bytes(n));
+            let size = (8 + head.len() + body.len()) as i32;
+            out.extend(size.to_be_bytes());
+            out.extend(size.to_be_bytes());
+            out.extend(head);
+            out.extend(body);
+        }
+        out.extend([0; 8]);
+    }
+
+    /// The packed form (`NV_ENCODE_XDR` header, little-endian host byte).
+    pub fn pack(pairs: &[P]) -> Vec<u8> {
+        let mut out = vec![1, 1, 0, 0];
+        list(&mut out, pairs);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack::{pack, P};
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        pack(&[
+            P::U64("version", 5000),
+            P::Str("name", "labpool"),
+            P::Flag("com.delphix:hole_birth"),
+            P::U64s("children", vec![1, 2, 3]),
+            P::List(
+                "vdev_tree",
+                vec![P::Str("type", "disk"), P::U64("ashift", 12)],
+            ),
+            P::U64("txg", 25),
+        ])
+    }
+
+    #[test]
+    fn values_and_nested_lists_are_read_and_other_types_skipped() {
+        let nv = unpack(&sample()).unwrap();
+        assert_eq!(nv.u64("version"), Some(5000));
+        assert_eq!(nv.str("name"), Some("labpool"));
+        assert_eq!(nv.u64("txg"), Some(25), "read past the skipped array");
+        assert_eq!(nv.list("vdev_tree").and_then(|t| t.u64("ashift")), Some(12));
+        assert_eq!(nv.get("com.delphix:hole_birth"), Some(&Value::Other));
+        assert_eq!(nv.u64("name"), None, "a string is not a number");
+        assert_eq!(nv.u64("missing"), None);
+    }
+
+    #[test]
+    fn truncated_or_garbage_lists_are_errors() {
+        let full = sample();
+        for cut in 0..full.len() - 1 {
+            assert!(unpack(&full[..cut]).is_err(), "cut at {cut}");
+        }
+        assert_eq!(unpack(&[0, 1, 0, 0]), Err(NvError::NotXdr(0)));
+        let mut bad = full.clone();
+        bad[4..8].copy_from_slice(&7i32.to_be_bytes());
+        assert_eq!(unpack(&bad), Err(NvError::Version(7)));
+        // a string length far beyond the buffer
+        let mut bad = full.clone();
+        bad[20..24].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(unpack(&bad).is_err());
+        // an unknown type
+        let mut bad = full;
+        let at = 12 + 8 + 4 + 8; // list head, sizes, name "version" (4 + 8)
+        bad[at..at + 4].copy_from_slice(&99i32.to_be_bytes());
+        assert!(matches!(unpack(&bad), Err(NvError::Type { ty: 99, .. })));
+        // zeroes (a blank label) and noise
+        assert!(unpack(&[0; 4096]).is_err());
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert!(unpack(&noise).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut p = P::U64("leaf", 1);
+        for _ in 0..=MAX_DEPTH {
+            p = P::List("l", vec![p]);
+        }
+        assert_eq!(unpack(&pack(&[p])), Err(NvError::TooDeep));
+    }
+}
