@@ -30,9 +30,11 @@ health() { lab exec "$1" "zpool list -H -o health $POOL"; }
 scanline() { lab exec "$1" "zpool status $POOL | sed -n 's/^ *scan: //p'"; }
 # fence_events NODE: successful fencing actions against NODE in node3's history
 fence_events() { lab exec node3 "stonith_admin --history $1 --output-as=xml" | grep -c 'status="success"' || true; }
-# backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN
+# backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN (in `iscsiadm -m
+# session -P 1` the "iSCSI Session State" line is the 14th after its "Target:" line: pair them by awk)
 backend_logged_in() {
-  lab exec "$1" "iscsiadm -m session -P 1 2>/dev/null | grep -A12 'backend.$(other "$1")' | grep -q 'Session State: LOGGED_IN'"
+  lab exec "$1" "iscsiadm -m session -P 1 2>/dev/null | awk '/^Target:/ {t = \$2} /iSCSI Session State:/ {print t, \$NF}' \
+    | grep -qx 'iqn.2024-01.local.lab:backend.$(other "$1") LOGGED_IN'"
 }
 # heal NODE: the pool on NODE back to ONLINE with no resilver running (zpool clear if ZFS has not brought
 # the other half back itself); says what it did
