@@ -72,7 +72,7 @@ test-host: deps lint install
 # install hasan into the guests, form the cluster, run tests/lab/scenarios, tear down (always).
 LAB ?= tests/lab/lab
 lab-test: deps
-	$(LAB) all
+	$(LAB) all --topology pair
 
 # The test command: every tier.
 test: test-host lab-test
