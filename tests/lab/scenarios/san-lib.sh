@@ -128,3 +128,11 @@ timeline() { # timeline SINCE: prints the timeline (node3 merges every node's jo
   echo "--- hasan timeline$files"
   echo "$TIMELINE"
 }
+
+# ---- what Pacemaker recorded (from node3's CIB status section, parsed on the host)
+# failed_actions: the entries of crm_mon's "Failed Resource Actions" (node3's view) other than the pool
+# monitor's 190: Pacemaker 2.1 lists a DEGRADED pool there (README: What 190 does), which is no failure
+failed_actions() {
+  lab exec node3 "crm_mon -1" | sed -n '/Failed Resource Actions/,/^$/p' | grep -E '^ *\* ' \
+    | grep -viE "pool_monitor_[0-9]+ .*(degraded|\(190\))" || true
+}
