@@ -130,9 +130,35 @@ timeline() { # timeline SINCE: prints the timeline (node3 merges every node's jo
 }
 
 # ---- what Pacemaker recorded (from node3's CIB status section, parsed on the host)
+GROUP="pool san-vip target san-nfs san-smb"
+# last_ops NODE: the last non-recurring operation of each of the group's resources on NODE, one a line
+# ("RSC OPERATION call=N rc=N"): a restart, a recovery or a move changes it, a recurring monitor does not
+last_ops() {
+  lab exec node3 "cibadmin -Q -o status" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+node, group = sys.argv[1], sys.argv[2].split()
+for ns in ET.fromstring(sys.stdin.read()).iter("node_state"):
+    for r in ns.iter("lrm_resource") if ns.get("uname") == node else ():
+        for op in r.iter("lrm_rsc_op"):
+            if r.get("id") in group and op.get("id", "").endswith("_last_0"):
+                print(r.get("id"), op.get("operation"), "call=%s" % op.get("call-id"), "rc=%s" % op.get("rc-code"))
+' "$1" "$GROUP" | sort
+}
+# fail_counts NODE: the fail counts Pacemaker holds for NODE, one "fail-count-RSC#OP_INTERVAL=N" a line
+fail_counts() {
+  lab exec node3 "cibadmin -Q -o status" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+for ns in ET.fromstring(sys.stdin.read()).iter("node_state"):
+    for nv in ns.iter("nvpair") if ns.get("uname") == sys.argv[1] else ():
+        if nv.get("name", "").startswith("fail-count-"):
+            print("%s=%s" % (nv.get("name"), nv.get("value")))
+' "$1" | sort
+}
 # failed_actions: the entries of crm_mon's "Failed Resource Actions" (node3's view) other than the pool
 # monitor's 190: Pacemaker 2.1 lists a DEGRADED pool there (README: What 190 does), which is no failure
 failed_actions() {
   lab exec node3 "crm_mon -1" | sed -n '/Failed Resource Actions/,/^$/p' | grep -E '^ *\* ' \
     | grep -viE "pool_monitor_[0-9]+ .*(degraded|\(190\))" || true
 }
+# failed_writes: the writes node3's writers saw fail (lines of their .err logs: dd's message, then "N failed T")
+failed_writes() { lab exec node3 "cat $C/*.log.err 2>/dev/null | wc -l"; }
