@@ -162,3 +162,27 @@ failed_actions() {
 }
 # failed_writes: the writes node3's writers saw fail (lines of their .err logs: dd's message, then "N failed T")
 failed_writes() { lab exec node3 "cat $C/*.log.err 2>/dev/null | wc -l"; }
+
+# ---- who has the pool imported, sampled on both storage nodes through their guest agents (not the network)
+# imported_on NODE: yes, no, down (the guest agent does not answer: powered off or booting) or ? (timeout)
+imported_on() {
+  local out rc=0
+  out=$(lab exec -t 20 "$1" "zpool list -H -o name 2>/dev/null" 2>/dev/null) || rc=$?
+  case $rc in
+    0) grep -qx "$POOL" <<<"$out" && echo yes || echo no ;;
+    255) echo down ;;
+    *) echo "?" ;;
+  esac
+}
+# watch_imports FILE: until FILE.stop exists, append one sample a line: "EPOCH node1=S node2=S node1=S"
+# (node1 asked before and after node2, so a sample with all three "yes" is a double import, never a
+# handover between two questions); run it in the background
+watch_imports() {
+  set +e
+  while [ ! -e "$1.stop" ]; do
+    echo "$(date +%s) node1=$(imported_on node1) node2=$(imported_on node2) node1=$(imported_on node1)" >> "$1"
+    sleep 1
+  done
+}
+# double_imports FILE: the samples of watch_imports that saw the pool imported on both nodes
+double_imports() { grep -E 'node1=yes node2=yes node1=yes' "$1" || true; }
