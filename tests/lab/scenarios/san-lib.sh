@@ -186,3 +186,7 @@ watch_imports() {
 }
 # double_imports FILE: the samples of watch_imports that saw the pool imported on both nodes
 double_imports() { grep -E 'node1=yes node2=yes node1=yes' "$1" || true; }
+# san_answers: node3 opens a TCP connection to the SAN's iSCSI, NFS and SMB ports on the VIP
+san_answers() {
+  lab exec node3 "for p in 3260 2049 445; do timeout 5 bash -c 'exec 3<>/dev/tcp/$VIP/'\$p || exit 1; done"
+}
