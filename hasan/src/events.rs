@@ -26,6 +26,12 @@ pub enum Event {
         /// The node.
         node: String,
     },
+    /// A node's Pacemaker began a clean shutdown (attrd sets its `shutdown` attribute; logged by
+    /// whichever attrd writes it, so seen whoever is the DC).
+    ShutdownRequested {
+        /// The node.
+        node: String,
+    },
     /// The DC saw a node finish a clean shutdown (Pacemaker stopped there on request): its
     /// leaving the membership right before is not a failure.
     CleanShutdown {
@@ -130,6 +136,11 @@ const PATTERNS: &[(&str, &str, Build)] = &[
     ("pacemaker-controld", r"Node (\S+) state is now lost", |c| {
         Event::NodeLost { node: cap(c, 1) }
     }),
+    (
+        "pacemaker-attrd",
+        r"Setting shutdown\[(\S+)\]: \S+ -> [1-9]",
+        |c| Event::ShutdownRequested { node: cap(c, 1) },
+    ),
     (
         "pacemaker-controld",
         r"Node (\S+) state is now member",

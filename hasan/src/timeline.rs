@@ -210,22 +210,37 @@ pub fn build(mut entries: Vec<Entry>, since: Option<i64>) -> Result<Timeline> {
 const CLEAN_LEAVE_WINDOW_US: i64 = 30_000_000;
 
 /// Drop the "state is now lost" of a node that shut down cleanly (Pacemaker stopped there on
-/// request, e.g. a reboot after standby): that node had nothing left to take over.
+/// request, e.g. a reboot after standby): that node had nothing left to take over. Clean means the
+/// DC said "do_shutdown of peer … is complete" around the loss, or the node's `shutdown` attribute
+/// was set since it last joined (the DC itself may be the node leaving, and then nobody logs the
+/// former) — unless it is then fenced (a shutdown that hung).
 fn without_clean_leaves(seen: Vec<Seen>) -> Vec<Seen> {
-    let clean: Vec<(String, i64)> = seen
-        .iter()
-        .filter_map(|s| match &s.event {
-            Event::CleanShutdown { node } => Some((node.clone(), s.entry.time_us)),
-            _ => None,
+    let clean = |i: usize, node: &str| {
+        let at = seen[i].entry.time_us;
+        let completed = seen.iter().any(|s| {
+            matches!(&s.event, Event::CleanShutdown { node: n } if n == node)
+                && (s.entry.time_us - at).abs() <= CLEAN_LEAVE_WINDOW_US
+        });
+        let requested = seen[..i]
+            .iter()
+            .rev()
+            .take_while(|s| !matches!(&s.event, Event::NodeJoined { node: n } if n == node))
+            .any(|s| matches!(&s.event, Event::ShutdownRequested { node: n } if n == node));
+        let fenced = seen[i..].iter().any(|s| {
+            matches!(&s.event, Event::FenceRequested { target, .. } if target == node)
+                && s.entry.time_us - at <= CLEAN_LEAVE_WINDOW_US
+        });
+        (completed || requested) && !fenced
+    };
+    let keep: Vec<bool> = (0..seen.len())
+        .map(|i| match &seen[i].event {
+            Event::NodeLost { node } => !clean(i, node),
+            _ => true,
         })
         .collect();
     seen.into_iter()
-        .filter(|s| match &s.event {
-            Event::NodeLost { node } => !clean
-                .iter()
-                .any(|(n, t)| n == node && (t - s.entry.time_us).abs() <= CLEAN_LEAVE_WINDOW_US),
-            _ => true,
-        })
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
         .collect()
 }
 
@@ -710,6 +725,49 @@ mod tests {
             .collect();
         assert_eq!(
             build(crashed, None).unwrap().cause,
+            "node1 left the membership"
+        );
+    }
+
+    #[test]
+    fn the_dc_leaving_cleanly_is_not_another_failover_either() {
+        // node1 is the DC: nobody logs "do_shutdown of peer node1", but attrd logs its shutdown
+        let c = "pacemaker-controld";
+        let entries: Vec<Entry> = planned()
+            .into_iter()
+            .filter(|e| !e.message.starts_with("do_shutdown"))
+            .chain([at(
+                12_000,
+                "node2",
+                "pacemaker-attrd",
+                "Setting shutdown[node1]: (unset) -> 1796107533",
+                &[],
+            )])
+            .chain([at(
+                15_050,
+                "node2",
+                c,
+                "Stonith/shutdown of node node1 was not expected",
+                &[],
+            )])
+            .collect();
+        assert_eq!(
+            build(entries.clone(), None).unwrap().cause,
+            "standby requested for node1"
+        );
+        // the same shutdown escalated to fencing is a failover
+        let fenced: Vec<Entry> = entries
+            .into_iter()
+            .chain([at(
+                16_000,
+                "node2",
+                c,
+                "Requesting fencing (reboot) targeting node node1",
+                &[],
+            )])
+            .collect();
+        assert_eq!(
+            build(fenced, None).unwrap().cause,
             "node1 left the membership"
         );
     }
