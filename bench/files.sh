@@ -27,10 +27,12 @@ cat > "$guest" <<'GUEST'
 set -u
 name=$1 monitors=$2 start=$3 stop=$4 monitor=$5
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-t=$(ms); eval "$start" >/dev/null 2>&1 || { echo "$name: start failed" >&2; exit 1; }; start_ms=$(( $(ms) - t ))
+t=$(ms); out=$(eval "$start" 2>&1) || { echo "$name: start failed: $(tail -3 <<<"$out")" >&2; exit 1; }; start_ms=$(( $(ms) - t ))
 t=$(ms); for _ in $(seq "$monitors"); do eval "$monitor" >/dev/null 2>&1; done; mon_us=$(( ($(ms) - t) * 1000 / monitors ))
 eval "strace -f -qq -o /tmp/bench.trace -e trace=fork,vfork,clone,clone3,execve $monitor" >/dev/null 2>&1
-forks=$(( $(grep -E 'fork\(|clone3?\(' /tmp/bench.trace | grep -vc CLONE_THREAD) + $(grep -c 'execve(' /tmp/bench.trace) - 1 ))
+# processes besides the one strace starts: `env …` then the agent it executes are one process
+own=1; case $monitor in env\ *) own=2 ;; esac
+forks=$(( $(grep -E 'fork\(|clone3?\(' /tmp/bench.trace | grep -vc CLONE_THREAD) + $(grep -c 'execve(' /tmp/bench.trace) - own ))
 t=$(ms); eval "$stop" >/dev/null 2>&1; stop_ms=$(( $(ms) - t ))
 rm -f /tmp/bench.trace
 echo "$start_ms $stop_ms $mon_us $forks"

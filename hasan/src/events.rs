@@ -20,6 +20,24 @@ pub enum Event {
         /// The node.
         node: String,
     },
+    /// Pacemaker saw a node (re)join the membership: what it schedules after that is the new
+    /// membership's business, not the failover's.
+    NodeJoined {
+        /// The node.
+        node: String,
+    },
+    /// A node's Pacemaker began a clean shutdown (attrd sets its `shutdown` attribute; logged by
+    /// whichever attrd writes it, so seen whoever is the DC).
+    ShutdownRequested {
+        /// The node.
+        node: String,
+    },
+    /// The DC saw a node finish a clean shutdown (Pacemaker stopped there on request): its
+    /// leaving the membership right before is not a failure.
+    CleanShutdown {
+        /// The node.
+        node: String,
+    },
     /// A resource failed where it ran (an unexpected monitor result).
     ResourceFailed {
         /// The resource.
@@ -118,6 +136,21 @@ const PATTERNS: &[(&str, &str, Build)] = &[
     ("pacemaker-controld", r"Node (\S+) state is now lost", |c| {
         Event::NodeLost { node: cap(c, 1) }
     }),
+    (
+        "pacemaker-attrd",
+        r"Setting shutdown\[(\S+)\]: \S+ -> [1-9]",
+        |c| Event::ShutdownRequested { node: cap(c, 1) },
+    ),
+    (
+        "pacemaker-controld",
+        r"Node (\S+) state is now member",
+        |c| Event::NodeJoined { node: cap(c, 1) },
+    ),
+    (
+        "pacemaker-controld",
+        r"do_shutdown of peer (\S+) is complete",
+        |c| Event::CleanShutdown { node: cap(c, 1) },
+    ),
     (
         "pacemaker-controld",
         r"Unexpected result \((.+?)\) was recorded for (\w+) of (\S+) on (\S+?)(?: at |$)",

@@ -52,7 +52,7 @@ pub struct Step {
 /// A phase of a hasan agent inside a step.
 #[derive(Debug, Serialize)]
 pub struct SubPhase {
-    /// The phase (`import-forced`, `mounts`, `arp`, …).
+    /// The phase (`import`, `mounts`, `arp`, `lio`, …).
     pub name: String,
     /// Its start (µs since the epoch, the node's clock).
     pub start_us: i64,
@@ -139,6 +139,7 @@ pub fn build(mut entries: Vec<Entry>, since: Option<i64>) -> Result<Timeline> {
         .iter()
         .filter_map(|entry| classify(entry).map(|event| Seen { entry, event }))
         .collect();
+    let seen = without_clean_leaves(seen);
     let groups = trigger_groups(&seen);
     let chosen = match since {
         Some(s) => groups.iter().position(|&(i, _)| seen[i].entry.time_us >= s),
@@ -155,9 +156,16 @@ pub fn build(mut entries: Vec<Entry>, since: Option<i64>) -> Result<Timeline> {
     let next = groups.get(pos + 1).map(|g| g.0);
     let window = &seen[first..next.unwrap_or(seen.len())];
     let start_us = seen[first].entry.time_us;
+    // a node (re)joining ends the failover: what begins after that (e.g. fence devices
+    // rebalanced onto the returned node) is not part of it
+    let joined_us = window
+        .iter()
+        .find(|s| matches!(s.event, Event::NodeJoined { .. }))
+        .map_or(i64::MAX, |s| s.entry.time_us);
     let mut steps = Vec::new();
     steps.extend(fencing_steps(window));
     steps.extend(op_steps(window, &seen));
+    steps.retain(|s| s.start_us < joined_us);
     steps.sort_by_key(|s| s.start_us);
     let first_action = steps.iter().map(|s| s.start_us).min().unwrap_or(start_us);
     let causes: Vec<String> = window
@@ -195,6 +203,45 @@ pub fn build(mut entries: Vec<Entry>, since: Option<i64>) -> Result<Timeline> {
         journals,
         skew: skew(&seen),
     })
+}
+
+/// How far apart a node's leaving the membership and the DC's "do_shutdown of peer … is
+/// complete" may be logged (they are milliseconds apart; journals of two nodes may be skewed).
+const CLEAN_LEAVE_WINDOW_US: i64 = 30_000_000;
+
+/// Drop the "state is now lost" of a node that shut down cleanly (Pacemaker stopped there on
+/// request, e.g. a reboot after standby): that node had nothing left to take over. Clean means the
+/// DC said "do_shutdown of peer … is complete" around the loss, or the node's `shutdown` attribute
+/// was set since it last joined (the DC itself may be the node leaving, and then nobody logs the
+/// former) — unless it is then fenced (a shutdown that hung).
+fn without_clean_leaves(seen: Vec<Seen>) -> Vec<Seen> {
+    let clean = |i: usize, node: &str| {
+        let at = seen[i].entry.time_us;
+        let completed = seen.iter().any(|s| {
+            matches!(&s.event, Event::CleanShutdown { node: n } if n == node)
+                && (s.entry.time_us - at).abs() <= CLEAN_LEAVE_WINDOW_US
+        });
+        let requested = seen[..i]
+            .iter()
+            .rev()
+            .take_while(|s| !matches!(&s.event, Event::NodeJoined { node: n } if n == node))
+            .any(|s| matches!(&s.event, Event::ShutdownRequested { node: n } if n == node));
+        let fenced = seen[i..].iter().any(|s| {
+            matches!(&s.event, Event::FenceRequested { target, .. } if target == node)
+                && s.entry.time_us - at <= CLEAN_LEAVE_WINDOW_US
+        });
+        (completed || requested) && !fenced
+    };
+    let keep: Vec<bool> = (0..seen.len())
+        .map(|i| match &seen[i].event {
+            Event::NodeLost { node } => !clean(i, node),
+            _ => true,
+        })
+        .collect();
+    seen.into_iter()
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
+        .collect()
 }
 
 fn spans(entries: &[Entry]) -> Vec<JournalSpan> {
@@ -590,6 +637,139 @@ mod tests {
         let quiet: Vec<Entry> = crash().into_iter().take(1).collect();
         assert!(build(quiet, None).is_err());
         assert!(build(Vec::new(), None).is_err());
+    }
+
+    /// A planned move in the words the lab logged: node1's standby, its stops, node2's starts,
+    /// then node1's Pacemaker shutting down cleanly (it leaves the membership) and rejoining.
+    fn planned() -> Vec<Entry> {
+        let c = "pacemaker-controld";
+        vec![
+            at(
+                0,
+                "node1",
+                "hasan",
+                "standby requested for node1 by hasan-standby before Pacemaker stops",
+                &[],
+            ),
+            at(
+                1_500,
+                "node1",
+                c,
+                "Requesting local execution of stop operation for san-pool on node1",
+                &[],
+            ),
+            at(
+                3_000,
+                "node1",
+                c,
+                "Result of stop operation for san-pool on node1: ok",
+                &[],
+            ),
+            at(
+                3_200,
+                "node2",
+                c,
+                "Requesting local execution of start operation for san-pool on node2",
+                &[],
+            ),
+            at(
+                10_000,
+                "node2",
+                c,
+                "Result of start operation for san-pool on node2: ok",
+                &[],
+            ),
+            at(15_000, "node2", c, "Node node1 state is now lost", &[]),
+            at(
+                15_100,
+                "node2",
+                c,
+                "do_shutdown of peer node1 is complete",
+                &[],
+            ),
+            at(150_000, "node2", c, "Node node1 state is now member", &[]),
+            at(
+                152_000,
+                "node1",
+                c,
+                "Requesting local execution of start operation for fence-node2 on node1",
+                &[],
+            ),
+            at(
+                152_300,
+                "node1",
+                c,
+                "Result of start operation for fence-node2 on node1: ok",
+                &[],
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_clean_shutdown_after_a_standby_is_not_another_failover() {
+        let t = build(planned(), None).unwrap();
+        assert_eq!(t.cause, "standby requested for node1");
+        let what: Vec<&str> = t.steps.iter().map(|s| s.what.as_str()).collect();
+        assert_eq!(
+            what,
+            [
+                "standby requested for node1",
+                "stop san-pool",
+                "start san-pool"
+            ]
+        );
+        // the same loss without the DC's "do_shutdown … complete" is a failover of its own
+        let crashed: Vec<Entry> = planned()
+            .into_iter()
+            .filter(|e| !e.message.starts_with("do_shutdown"))
+            .collect();
+        assert_eq!(
+            build(crashed, None).unwrap().cause,
+            "node1 left the membership"
+        );
+    }
+
+    #[test]
+    fn the_dc_leaving_cleanly_is_not_another_failover_either() {
+        // node1 is the DC: nobody logs "do_shutdown of peer node1", but attrd logs its shutdown
+        let c = "pacemaker-controld";
+        let entries: Vec<Entry> = planned()
+            .into_iter()
+            .filter(|e| !e.message.starts_with("do_shutdown"))
+            .chain([at(
+                12_000,
+                "node2",
+                "pacemaker-attrd",
+                "Setting shutdown[node1]: (unset) -> 1796107533",
+                &[],
+            )])
+            .chain([at(
+                15_050,
+                "node2",
+                c,
+                "Stonith/shutdown of node node1 was not expected",
+                &[],
+            )])
+            .collect();
+        assert_eq!(
+            build(entries.clone(), None).unwrap().cause,
+            "standby requested for node1"
+        );
+        // the same shutdown escalated to fencing is a failover
+        let fenced: Vec<Entry> = entries
+            .into_iter()
+            .chain([at(
+                16_000,
+                "node2",
+                c,
+                "Requesting fencing (reboot) targeting node node1",
+                &[],
+            )])
+            .collect();
+        assert_eq!(
+            build(fenced, None).unwrap().cause,
+            "node1 left the membership"
+        );
     }
 
     #[test]

@@ -151,6 +151,15 @@ impl From<CommandError> for OcfError {
     }
 }
 
+/// A failed command as an agent's error: a missing tool is "not installed" (5), anything else a
+/// generic error (1) with `what` was being done.
+pub fn failed(what: &str, e: CommandError) -> OcfError {
+    match e {
+        CommandError::NotFound { tool } => OcfError::installed(format!("{tool} is not installed")),
+        e => OcfError::generic(format!("{what}: {e}")),
+    }
+}
+
 fn tool_cache() -> &'static Mutex<HashMap<String, PathBuf>> {
     static CACHE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))

@@ -82,13 +82,18 @@ pub fn distro_from_os_release(text: &str) -> Distro {
     }
 }
 
+/// The text of `/etc/os-release`, else `/usr/lib/os-release`, under `root` (`/` on a node);
+/// empty when neither can be read.
+pub fn read_os_release(root: &Path) -> String {
+    ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(root.join(p)).ok())
+        .unwrap_or_default()
+}
+
 /// This node's distribution (`/etc/os-release`, else `/usr/lib/os-release`).
 pub fn this_distro() -> Distro {
-    ["/etc/os-release", "/usr/lib/os-release"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .map(|t| distro_from_os_release(&t))
-        .unwrap_or_else(|| Distro::Other(String::new()))
+    distro_from_os_release(&read_os_release(Path::new("/")))
 }
 
 /// A unit name as systemd spells it: `smbd` becomes `smbd.service`.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use libocf::command::failed as tool_error;
 use libocf::{
     AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
     Stopped, SystemRunner,
@@ -42,13 +43,6 @@ impl std::fmt::Debug for Iscsi {
             .field("cfg", &self.cfg)
             .field("names", &self.names)
             .finish()
-    }
-}
-
-fn tool_error(what: &str, e: CommandError) -> OcfError {
-    match e {
-        CommandError::NotFound { tool } => OcfError::installed(format!("{tool} is not installed")),
-        e => OcfError::generic(format!("{what}: {e}")),
     }
 }
 

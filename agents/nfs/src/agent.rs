@@ -4,14 +4,14 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use libocf::command::failed;
 use libocf::pool_config::PoolConfig;
 use libocf::proc_net::{listener_for, listening, Listener};
 use libocf::service::{
     distro_from_os_release, resolve_unit, unit_installed, DropIn, FileService, Systemd, Units,
 };
 use libocf::{
-    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
-    Stopped, SystemRunner,
+    AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started, Stopped, SystemRunner,
 };
 
 use libocf::log::Phase;
@@ -43,13 +43,6 @@ impl std::fmt::Debug for Nfs {
             .field("cfg", &self.cfg)
             .field("host", &self.host)
             .finish()
-    }
-}
-
-fn failed(what: &str, e: CommandError) -> OcfError {
-    match e {
-        CommandError::NotFound { tool } => OcfError::installed(format!("{tool} is not installed")),
-        e => OcfError::generic(format!("{what}: {e}")),
     }
 }
 

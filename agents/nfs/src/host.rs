@@ -59,10 +59,7 @@ impl Host {
 
     /// The distribution's file `/etc/os-release`.
     pub fn os_release(&self) -> String {
-        ["/etc/os-release", "/usr/lib/os-release"]
-            .iter()
-            .find_map(|p| std::fs::read_to_string(self.path(p)).ok())
-            .unwrap_or_default()
+        libocf::service::read_os_release(&self.root)
     }
 }
 

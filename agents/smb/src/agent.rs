@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
+use libocf::command::failed;
 use libocf::pool_config::{Need, PoolConfig};
 use libocf::proc_net::{listener_for, Listener};
 use libocf::service::{
     distro_from_os_release, resolve_unit, unit_installed, FileService, Systemd, Units,
 };
 use libocf::{
-    AgentSpec, CommandError, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started,
-    Stopped, SystemRunner,
+    AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started, Stopped, SystemRunner,
 };
 
 use libocf::log::Phase;
@@ -46,13 +46,6 @@ impl std::fmt::Debug for Smb {
             .field("cfg", &self.cfg)
             .field("host", &self.host)
             .finish()
-    }
-}
-
-fn failed(what: &str, e: CommandError) -> OcfError {
-    match e {
-        CommandError::NotFound { tool } => OcfError::installed(format!("{tool} is not installed")),
-        e => OcfError::generic(format!("{what}: {e}")),
     }
 }
 

@@ -6,6 +6,7 @@ mod datasets;
 mod decide;
 mod health;
 mod holders;
+mod hostid_attr;
 mod import;
 mod importargs;
 mod labels;

@@ -8,6 +8,7 @@ use libocf::{Ctx, OcfError, Started};
 use crate::agent::Zpool;
 use crate::datasets::{self, Dataset};
 use crate::decide::{Allowed, Me};
+use crate::hostid_attr;
 use crate::import::{self, Policy};
 use crate::mmp::MmpParams;
 use crate::start_timeout::start_need;
@@ -279,6 +280,9 @@ impl Zpool {
     /// check can compare the nodes (a cloned hostid defeats multihost). Best effort.
     fn record_hostid(&self, ctx: &Ctx) {
         let hostid = format!("{:08x}", sysfs::hostid(&self.fs));
+        let Some(marker) = hostid_attr::needed(&self.fs, &hostid) else {
+            return;
+        };
         let done = self
             .tools
             .run(&ctx.command_within("attrd_updater", ATTRD_WAIT).args([
@@ -287,8 +291,9 @@ impl Zpool {
                 "-U",
                 &hostid,
             ]));
-        if let Err(e) = done {
-            tracing::debug!("node attribute {HOSTID_ATTRIBUTE} not recorded: {e}");
+        match done {
+            Ok(_) => hostid_attr::note(&self.fs, &marker),
+            Err(e) => tracing::debug!("node attribute {HOSTID_ATTRIBUTE} not recorded: {e}"),
         }
     }
 

@@ -25,6 +25,12 @@ impl Node {
             dir: tempfile::tempdir().unwrap(),
         };
         n.write("/etc/hostid", &[0x01, 0x1c, 0x2b, 0x3a]);
+        // Pacemaker's attrd runs (start records the hostid into it once)
+        n.write("/proc/812/comm", b"pacemaker-attrd\n");
+        n.write(
+            "/proc/812/stat",
+            b"812 (pacemaker-attrd) S 1 812 812 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 4242 1\n",
+        );
         for (p, v) in [
             ("zfs_multihost_interval", "1000"),
             ("zfs_multihost_import_intervals", "20"),
