@@ -113,6 +113,11 @@ impl ImportArgs {
         &self.args
     }
 
+    /// True if they say where to look for the pool's devices (`-d` or `-c`).
+    pub fn searches(&self) -> bool {
+        self.args.iter().any(|a| a == "-d" || a == "-c")
+    }
+
     /// Parse `importargs`. Allowed: `-d DIR`, `-c CACHEFILE`, `-R ROOT`, `-o PROP=VAL` (not
     /// `multihost`, and `cachefile` only as `cachefile=none`, which is dropped), `-s`, `-N`. `-f` is accepted and taken as `importforce`
     /// (heartbeat/ZFS configurations carry it); everything else is refused with the reason.

@@ -39,6 +39,10 @@ pub struct LabelConfig {
     pub hostid: Option<u64>,
     /// `hostname` of that host.
     pub hostname: Option<String>,
+    /// `guid`: the vdev this label is on.
+    pub guid: Option<u64>,
+    /// That vdev's `path` in `vdev_tree`: the name the last import gave the device.
+    pub path: Option<String>,
 }
 
 impl LabelConfig {
@@ -117,6 +121,8 @@ pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
     };
     let mut config: Option<LabelConfig> = None;
     let mut ub: Option<Uberblock> = None;
+    // the guid of the vdev whose fields `vdev_tree` is printing
+    let mut nested_guid: Option<u64> = None;
     for line in zdb.lines() {
         let t = line.trim();
         if t.starts_with("LABEL ") {
@@ -163,7 +169,19 @@ pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
         }
         // configuration: top-level fields are indented by exactly four spaces
         let top = line.starts_with("    ") && !line.starts_with("     ");
-        let Some(c) = config.as_mut().filter(|_| top) else {
+        if !top {
+            if let (Some(c), Some((k, v))) = (config.as_mut(), t.split_once(": ")) {
+                match k {
+                    "guid" => nested_guid = v.trim().parse().ok(),
+                    "path" if nested_guid.is_some() && nested_guid == c.guid => {
+                        c.path = Some(unquote(v));
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        let Some(c) = config.as_mut() else {
             continue;
         };
         if let Some(v) = t.strip_prefix("labels = ") {
@@ -183,6 +201,7 @@ pub fn parse(device: &str, zdb: &str) -> DeviceLabels {
             "txg" => c.txg = num().unwrap_or(0),
             "hostid" => c.hostid = num(),
             "hostname" => c.hostname = Some(unquote(v)),
+            "guid" => c.guid = num(),
             _ => {}
         }
     }
@@ -200,6 +219,9 @@ pub struct PoolOnDisk {
     pub current: Uberblock,
     /// The device holding it.
     pub device: String,
+    /// The paths `zpool import -d` may be limited to (each device of the pool by the name its
+    /// label gives it); empty: let ZFS search every device.
+    pub search: Vec<String>,
 }
 
 impl PoolOnDisk {
@@ -317,7 +339,21 @@ pub fn current(
         config,
         current: ub.clone(),
         device: d.device.clone(),
+        search: Vec::new(),
     })
+}
+
+/// The devices whose labels make them members of pool `guid`, each with its vdev guid and the
+/// path its label records.
+pub fn members(devices: &[DeviceLabels], guid: u64) -> Vec<(&str, Option<u64>, Option<&str>)> {
+    devices
+        .iter()
+        .filter_map(|d| {
+            identity(d)
+                .filter(|c| c.pool_guid == guid)
+                .map(|c| (d.device.as_str(), c.guid, c.path.as_deref()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -41,7 +41,10 @@ shell, e.g. \"-d /dev/disk/by-path -d /dev/disk/by-partlabel\". Accepted: -d DIR
 -R ROOT, -o PROP=VALUE, -s, -N (ignored: start always mounts the datasets), -f (ignored: \
 see importforce), -o cachefile=none (the agent's own). Refused, because they defeat the import \
 policy or lose data: -F -X -T -n (rewind), -m (drops acknowledged synchronous writes), -D, -a, \
--l (keys are the agent's), -t, --rewind-to-checkpoint, other -o cachefile=… and -o multihost=….",
+-l (keys are the agent's), -t, --rewind-to-checkpoint, other -o cachefile=… and -o multihost=…. \
+Without -d or -c, start gives zpool import the pool's devices by the names their labels record \
+(when every device was read and each name still leads to its device) instead of a search of \
+every block device.",
     ),
     ParamSpec::boolean("importforce", "Allow -f after a crash of the other host")
         .default("true")

@@ -81,13 +81,19 @@ impl Zpool {
         let on_disk = import::read_labels(&self.fs, &ctx.budget, pool, self.cfg.pool_guid);
         phase.end(&match &on_disk {
             Ok(d) => format!(
-                "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}",
+                "pool_guid {}, state {}, last host '{}' (hostid {:08x}), txg {}, multihost {}; \
+                 the import reads {}",
                 d.guid,
                 if d.active() { "active" } else { "exported" },
                 d.hostname(),
                 d.hostid(),
                 d.current.txg,
-                if d.multihost() { "on" } else { "off" }
+                if d.multihost() { "on" } else { "off" },
+                if d.search.is_empty() {
+                    "every device".to_owned()
+                } else {
+                    d.search.join(", ")
+                }
             ),
             Err(e) => e.to_string(),
         });
@@ -107,6 +113,7 @@ impl Zpool {
                 hostname: &hostname,
             },
             local: self.mmp(),
+            search: on_disk.as_ref().map_or(&[], |d| d.search.as_slice()),
             fs: &self.fs,
         };
         let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;

@@ -105,6 +105,9 @@ pub struct Scan {
     pub failed: Vec<(String, io::Error)>,
     /// Devices that had not answered at the deadline (their reads are abandoned).
     pub unanswered: Vec<String>,
+    /// Devices labelled as a hot spare or cache device of some pool (see
+    /// [`super::spare_or_cache`]).
+    pub spares_or_caches: Vec<String>,
 }
 
 /// Read the labels of `devices` (system paths, read under `fs`'s root) in parallel, each in a
@@ -119,8 +122,10 @@ pub fn scan(fs: &Fs, devices: &[String], pool: &str, deadline: Instant) -> Scan 
         let spawned = std::thread::Builder::new().name("labels".into()).spawn({
             let (dev, pool) = (dev.clone(), pool.to_owned());
             move || {
-                let r = read_areas(&path)
-                    .map(|areas| names_pool(&areas, &pool).then(|| device_labels(&dev, &areas)));
+                let r = read_areas(&path).map(|areas| {
+                    let labels = names_pool(&areas, &pool).then(|| device_labels(&dev, &areas));
+                    (labels, super::spare_or_cache(&areas))
+                });
                 // the receiver is gone once the deadline has passed: nothing to report to
                 let _ = tx.send((dev, r));
             }
@@ -140,7 +145,12 @@ pub fn scan(fs: &Fs, devices: &[String], pool: &str, deadline: Instant) -> Scan 
         };
         pending.remove(&dev);
         match r {
-            Ok(labels) => out.read.extend(labels),
+            Ok((labels, aux)) => {
+                out.read.extend(labels);
+                if aux {
+                    out.spares_or_caches.push(dev);
+                }
+            }
             Err(e) => out.failed.push((dev, e)),
         }
     }

@@ -6,7 +6,7 @@
 
 mod checksum;
 pub mod device;
-mod nvlist;
+pub(crate) mod nvlist;
 mod uberblock;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,7 +64,26 @@ fn config(nv: &NvList) -> LabelConfig {
         txg: nv.u64("txg").unwrap_or(0),
         hostid: nv.u64("hostid"),
         hostname: nv.str("hostname").map(str::to_owned),
+        guid: nv.u64("guid"),
+        path: nv
+            .u64("guid")
+            .and_then(|g| nv.list("vdev_tree").and_then(|t| leaf(t, g, 0)))
+            .and_then(|leaf| leaf.str("path"))
+            .map(str::to_owned),
     }
+}
+
+/// The vdev of `vdev_tree` (or below it, through `children`) whose `guid` is `guid`.
+fn leaf(tree: &NvList, guid: u64, depth: usize) -> Option<&NvList> {
+    if tree.u64("guid") == Some(guid) {
+        return Some(tree);
+    }
+    if depth > 4 {
+        return None;
+    }
+    tree.lists("children")
+        .iter()
+        .find_map(|c| leaf(c, guid, depth + 1))
 }
 
 /// True if a label of `read` names `pool`: the quick look that picks the pool's devices before
@@ -74,6 +93,18 @@ pub fn names_pool(read: &LabelAreas, pool: &str) -> bool {
         area.get(PHYS)
             .and_then(|phys| nvlist::unpack(phys).ok())
             .is_some_and(|nv| nv.str("name") == Some(pool))
+    })
+}
+
+/// True if a label of `read` marks the device an inactive hot spare or a cache device
+/// (`state` 3 or 4): such labels carry no pool name, only the pool's configuration in the MOS
+/// names them, so an import that reads only the named devices would miss them.
+pub fn spare_or_cache(read: &LabelAreas) -> bool {
+    read.areas.iter().flatten().any(|area| {
+        area.get(PHYS)
+            .and_then(|phys| nvlist::unpack(phys).ok())
+            .and_then(|nv| nv.u64("state"))
+            .is_some_and(|state| state == 3 || state == 4)
     })
 }
 

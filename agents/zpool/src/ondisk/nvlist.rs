@@ -48,6 +48,8 @@ pub enum Value {
     Str(String),
     /// `DATA_TYPE_NVLIST`.
     List(NvList),
+    /// `DATA_TYPE_NVLIST_ARRAY` (a vdev's `children`).
+    Lists(Vec<NvList>),
     /// Any other type (decoded and skipped).
     Other,
 }
@@ -85,6 +87,14 @@ impl NvList {
         match self.get(name) {
             Some(Value::List(l)) => Some(l),
             _ => None,
+        }
+    }
+
+    /// An array of nested lists (empty when absent).
+    pub fn lists(&self, name: &str) -> &[NvList] {
+        match self.get(name) {
+            Some(Value::Lists(l)) => l,
+            _ => &[],
         }
     }
 }
@@ -243,9 +253,10 @@ impl Stream<'_> {
             }
             ty::NVLIST => return Ok(Value::List(self.list(depth + 1)?)),
             ty::NVLIST_ARRAY => {
-                for _ in 0..nelem {
-                    self.list(depth + 1)?;
-                }
+                let lists = (0..nelem)
+                    .map(|_| self.list(depth + 1))
+                    .collect::<Result<_, _>>()?;
+                return Ok(Value::Lists(lists));
             }
             _ => return Err(NvError::Type { ty: t, at }),
         }
@@ -264,6 +275,8 @@ pub mod pack {
         Str(&'a str, &'a str),
         /// A nested list.
         List(&'a str, Vec<P<'a>>),
+        /// An array of nested lists (a vdev's `children`).
+        Lists(&'a str, Vec<Vec<P<'a>>>),
         /// A `uint64` array (a type the reader skips).
         U64s(&'a str, Vec<u64>),
         /// A `boolean` (no value).
@@ -293,6 +306,10 @@ pub mod pack {
                 P::List(n, l) => {
                     list(&mut body, l);
                     (n, 19, 1)
+                }
+                P::Lists(n, ls) => {
+                    ls.iter().for_each(|l| list(&mut body, l));
+                    (n, 20, ls.len() as i32)
                 }
                 P::U64s(n, vs) => {
                     body.extend((vs.len() as u32).to_be_bytes());
@@ -351,6 +368,41 @@ mod tests {
         assert_eq!(nv.get("com.delphix:hole_birth"), Some(&Value::Other));
         assert_eq!(nv.u64("name"), None, "a string is not a number");
         assert_eq!(nv.u64("missing"), None);
+    }
+
+    #[test]
+    fn a_mirrors_children_are_read() {
+        let child = |guid, path| vec![P::U64("guid", guid), P::Str("path", path)];
+        let nv = unpack(&pack(&[
+            P::List(
+                "vdev_tree",
+                vec![
+                    P::Str("type", "mirror"),
+                    P::Lists(
+                        "children",
+                        vec![
+                            child(11, "/dev/sda"),
+                            child(12, "/dev/disk/by-path/ip-x-lun-0"),
+                        ],
+                    ),
+                    P::U64("ashift", 12),
+                ],
+            ),
+            P::U64("txg", 25),
+        ]))
+        .unwrap();
+        let tree = nv.list("vdev_tree").unwrap();
+        let paths: Vec<_> = tree
+            .lists("children")
+            .iter()
+            .map(|c| c.str("path"))
+            .collect();
+        assert_eq!(
+            paths,
+            [Some("/dev/sda"), Some("/dev/disk/by-path/ip-x-lun-0")]
+        );
+        assert_eq!(tree.u64("ashift"), Some(12));
+        assert_eq!(nv.u64("txg"), Some(25));
     }
 
     #[test]

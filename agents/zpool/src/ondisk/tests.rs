@@ -248,6 +248,11 @@ fn a_big_endian_writer_is_read() {
         *a = Some(area);
     }
     let d = device_labels("/dev/sdz", &LabelAreas { size, areas });
+    assert_eq!(
+        d.configs[0].as_ref().unwrap().path,
+        None,
+        "no vdev_tree path"
+    );
     for c in &d.configs {
         let c = c.as_ref().unwrap();
         assert_eq!(
@@ -263,4 +268,44 @@ fn a_big_endian_writer_is_read() {
         .all(|u| u.txg == 9 && u.labels == [0, 1, 2, 3]));
     let p = labels::current(&[d], "bepool", None).unwrap();
     assert!(!p.multihost() && !p.active());
+}
+
+#[test]
+fn a_label_names_its_own_vdev_and_the_path_it_was_imported_by() {
+    let d = device_labels(DEV, &recorded("exported"));
+    let c = d.configs[0].as_ref().unwrap();
+    assert_eq!(
+        (c.guid, c.path.as_deref()),
+        (Some(9_212_785_196_141_678_747), Some(DEV))
+    );
+}
+
+#[test]
+fn in_a_mirror_the_path_is_that_of_the_labels_own_half() {
+    use nvlist::pack::{pack, P};
+    let child = |guid, path| vec![P::U64("guid", guid), P::Str("path", path)];
+    let nv = nvlist::unpack(&pack(&[
+        P::Str("name", "san-pool"),
+        P::U64("guid", 12),
+        P::List(
+            "vdev_tree",
+            vec![
+                P::Str("type", "mirror"),
+                P::U64("guid", 10),
+                P::Lists(
+                    "children",
+                    vec![
+                        child(11, "/dev/disk/by-id/local"),
+                        child(12, "/dev/disk/by-path/remote"),
+                    ],
+                ),
+            ],
+        ),
+    ]))
+    .unwrap();
+    let c = config(&nv);
+    assert_eq!(
+        (c.guid, c.path.as_deref()),
+        (Some(12), Some("/dev/disk/by-path/remote"))
+    );
 }
