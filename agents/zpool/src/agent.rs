@@ -8,6 +8,7 @@ use libocf::{
 use crate::config::Config;
 use crate::datasets;
 use crate::health;
+use crate::reattach;
 use crate::spec::SPEC;
 use crate::sysfs::{self, Fs};
 
@@ -39,6 +40,11 @@ impl Zpool {
             )));
         };
         let mut found = health::from_state(pool, &state)?;
+        if state == "DEGRADED" {
+            self.reattach(ctx);
+        } else if state == "ONLINE" {
+            reattach::forget(&self.fs, pool);
+        }
         if ctx.check_level() >= 10 && found == Health::Running {
             let out = self
                 .tools
@@ -70,6 +76,31 @@ impl Zpool {
 }
 
 impl Zpool {
+    /// A DEGRADED pool: take back a member that answers again ([`reattach`]).
+    fn reattach(&self, ctx: &Ctx) {
+        let pool = &self.cfg.pool;
+        match reattach::degraded(
+            &self.fs,
+            self.tools.as_ref(),
+            &ctx.budget,
+            pool,
+            self.cfg.pool_guid,
+        ) {
+            reattach::Reattach::Unchanged => {}
+            reattach::Reattach::Reopened {
+                why,
+                result: Ok(()),
+            } => tracing::info!(
+                "pool {pool} is DEGRADED, {why}: zpool reopen -n {pool}, so that ZFS takes back \
+                 every member that answers and resilvers what it missed"
+            ),
+            reattach::Reattach::Reopened {
+                why,
+                result: Err(e),
+            } => tracing::warn!("pool {pool} is DEGRADED, {why}: zpool reopen failed: {e}"),
+        }
+    }
+
     /// failmode=continue hides a multihost suspension from the kstat monitor reads: say so.
     fn warn_failmode(&self, ctx: &Ctx) {
         let pool = &self.cfg.pool;

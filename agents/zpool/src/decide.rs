@@ -43,6 +43,8 @@ pub enum Plan {
         hostname: String,
         /// The longest activity check, from the writer's uberblock.
         check: Duration,
+        /// How many checks the import runs ([`mmp::checks_per_import`]).
+        checks: u32,
     },
     /// The labels decide nothing (unreadable, or on no device): a plain import first, `-f`
     /// only after ZFS's refusal and a second label read allow it.
@@ -110,5 +112,6 @@ pub fn plan(
         hostid,
         hostname: host.to_owned(),
         check: mmp::activity_check(local, disk.current.mmp.as_ref()),
+        checks: mmp::checks_per_import(disk.current.mmp.as_ref()),
     })
 }

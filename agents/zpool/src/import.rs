@@ -64,6 +64,8 @@ pub enum Imported {
     Forced {
         /// The activity check's wait as ZFS computes it from the writer's uberblock.
         activity_check: Duration,
+        /// How many times it runs ([`mmp::checks_per_import`]).
+        checks: u32,
     },
 }
 
@@ -71,9 +73,22 @@ impl std::fmt::Display for Imported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Imported::Plain => f.write_str("plain import"),
-            Imported::Forced { activity_check } => write!(
+            Imported::Forced {
+                activity_check,
+                checks: 1,
+            } => write!(
                 f,
                 "imported with -f after ZFS's multihost activity check (mmp wait up to {:.1} s)",
+                activity_check.as_secs_f64()
+            ),
+            Imported::Forced {
+                activity_check,
+                checks,
+            } => write!(
+                f,
+                "imported with -f after ZFS's multihost activity check (mmp wait up to {:.1} s), \
+                 run {checks} times: the writer's last uberblock carries no MMP sequence, so the \
+                 import repeats the check of zpool's tryimport",
                 activity_check.as_secs_f64()
             ),
         }
@@ -274,12 +289,13 @@ pub fn import(
             hostid,
             hostname,
             check,
+            checks,
         } => {
             tracing::info!(
                 "the current uberblock of pool {pool} shows it left imported by host \
                  '{hostname}' (hostid {hostid:08x}) with multihost=on: importing with -f at once"
             );
-            forced(tools, budget, p, check)
+            forced(tools, budget, p, check, checks)
         }
         Plan::Plain => plain(tools, budget, p),
         Plan::TwoStep(why) => {
@@ -337,6 +353,9 @@ fn force_import(
         )));
     }
     let on_disk = read_labels(p.fs, budget, pool, p.guid);
+    let checks = on_disk
+        .as_ref()
+        .map_or(2, |d| mmp::checks_per_import(d.current.mmp.as_ref()));
     let check = match &on_disk {
         Ok(d) if d.multihost() && d.active() => {
             mmp::activity_check(&p.local, d.current.mmp.as_ref())
@@ -373,7 +392,7 @@ fn force_import(
     if let Ok(d) = &on_disk {
         decide::plan(pool, &Ok(d.clone()), p.me, p.allowed, &p.local)?;
     }
-    forced(tools, budget, p, check)
+    forced(tools, budget, p, check, checks)
 }
 
 /// `zpool import -f`, whose multihost activity check (up to `check`) refuses a pool another
@@ -383,24 +402,30 @@ fn forced(
     budget: &Budget,
     p: &Policy,
     check: Duration,
+    checks: u32,
 ) -> Result<Imported, OcfError> {
     let pool = p.pool;
     budget.ensure(
-        check + mmp::IMPORT_MARGIN,
-        "the forced import's multihost activity check",
+        check * checks + mmp::IMPORT_MARGIN,
+        if checks == 1 {
+            "the forced import's multihost activity check"
+        } else {
+            "the forced import's multihost activity checks (the tryimport's, then the import's)"
+        },
     )?;
     tracing::info!(
-        "pool {pool}: importing with -f; multihost's activity check (up to {:.1} s) refuses it \
-         if the other host is still alive",
-        check.as_secs_f64()
+        "pool {pool}: importing with -f; multihost's activity check (up to {:.1} s{}) refuses \
+         it if the other host is still alive",
+        check.as_secs_f64(),
+        if checks == 1 { "" } else { ", twice" }
     );
+    let imported = Imported::Forced {
+        activity_check: check,
+        checks,
+    };
     match tools.run(&p.command(true, budget.deadline())) {
-        Ok(_) => Ok(Imported::Forced {
-            activity_check: check,
-        }),
-        Err(e) if p.imported_anyway(&e) => Ok(Imported::Forced {
-            activity_check: check,
-        }),
+        Ok(_) => Ok(imported),
+        Err(e) if p.imported_anyway(&e) => Ok(imported),
         Err(e @ CommandError::Failed { .. }) if classify(e.said()) == Refusal::ActiveElsewhere => {
             Err(refuse_active(pool, &e))
         }
@@ -661,6 +686,39 @@ mod tests {
     }
 
     #[test]
+    fn a_start_timeout_that_fits_one_activity_check_but_not_two_is_refused_before_importing() {
+        // the SAN's crash in the lab: the last uberblock of the dead node was a txg sync
+        let mut d = disk("zdb-lu-left-imported.txt").unwrap();
+        let mmp = d.current.mmp.as_mut().unwrap();
+        mmp.seq = Some(0);
+        let check = crate::mmp::activity_check(&crate::mmp::DEFAULTS, Some(mmp));
+        let args = ImportArgs::default();
+        let p = policy(&args, NODE2, "node2");
+        let between = Budget::new(check + check / 2 + IMPORT_MARGIN_FOR_TEST);
+        let z = Script::new();
+        let e = import(&z, &between, &p, &Ok(d.clone())).unwrap_err();
+        assert!(
+            e.reason.contains("the tryimport's, then the import's"),
+            "{}",
+            e.reason
+        );
+        assert!(z.ran().is_empty(), "nothing imported");
+        // with an MMP write last, one check: the same budget is enough
+        d.current.mmp.as_mut().unwrap().seq = Some(4);
+        let z = Script::new().ok(FORCE, "");
+        let got = import(&z, &between, &p, &Ok(d)).unwrap();
+        assert_eq!(
+            got,
+            Imported::Forced {
+                activity_check: check,
+                checks: 1
+            }
+        );
+    }
+
+    const IMPORT_MARGIN_FOR_TEST: Duration = crate::mmp::IMPORT_MARGIN;
+
+    #[test]
     fn a_cloned_hostid_is_refused_before_any_import() {
         let args = ImportArgs::default();
         let z = Script::new();
@@ -759,9 +817,10 @@ mod tests {
         let z = Script::new();
         let b = Budget::new(Duration::from_secs(20));
         let e = import(&z, &b, &p, &disk("zdb-lu-left-imported.txt")).unwrap_err();
-        // the writer's uberblock (fail 10 × 1000 ms × 2, +25 %) decides, not our intervals
+        // the writer's uberblock (fail 10 × 1000 ms × 2, +25 %) decides, not our intervals;
+        // its last uberblock has MMP sequence 0: two checks
         assert!(
-            e.reason.contains("activity check needs 30.0 s"),
+            e.reason.contains("then the import's) needs 55.0 s"),
             "{}",
             e.reason
         );

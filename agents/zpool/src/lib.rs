@@ -12,6 +12,7 @@ mod importargs;
 mod labels;
 mod mmp;
 mod ondisk;
+mod reattach;
 pub mod spec;
 mod start;
 pub mod start_timeout;

@@ -52,6 +52,24 @@ const IMPORT_SAFETY_PERCENT: u64 = 200;
 /// ZFS then adds a random 0–25 %; this returns the duration with the full 25 % added, the
 /// longest the check can take.
 pub fn activity_check(local: &MmpParams, writer: Option<&UbMmp>) -> Duration {
+    activity_check_once(local, writer)
+}
+
+/// How many activity checks one `zpool import -f` runs (seen in ZFS 2.1's debug log in the
+/// lab's SAN: `spa_activity_check_duration` logged by the tryimport and again by the import).
+/// `zpool import` first asks the kernel to try the import, which watches the disks and records
+/// the current uberblock's txg, timestamp and MMP sequence; the import proper skips its own
+/// check only when all three match and are non-zero (`spa_activity_check_required`). A writer
+/// whose last uberblock was a txg sync, not an MMP write, leaves MMP sequence 0 (or none): the
+/// check then runs twice.
+pub fn checks_per_import(writer: Option<&UbMmp>) -> u32 {
+    match writer.and_then(|m| m.seq) {
+        Some(seq) if seq > 0 => 1,
+        _ => 2,
+    }
+}
+
+fn activity_check_once(local: &MmpParams, writer: Option<&UbMmp>) -> Duration {
     let import_intervals = local.import_intervals.max(1);
     let local_interval_ns = local.interval_ms.max(MIN_INTERVAL_MS) * 1_000_000;
     let base = (import_intervals * local_interval_ns).max(1_000_000_000);
@@ -282,5 +300,32 @@ mod tests {
         assert!(t.drift(&fs).is_empty());
         assert_eq!(MmpParams::read(&fs).interval_ms, 500);
         assert!(Tuning::default().drift(&fs).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod checks_per_import_tests {
+    use super::*;
+
+    #[test]
+    fn a_last_uberblock_without_mmp_sequence_means_two_checks() {
+        let ub = |seq| UbMmp {
+            delay_ns: 1_000_000_000,
+            seq,
+            fail_intervals: Some(10),
+            interval_ms: Some(1000),
+        };
+        assert_eq!(
+            checks_per_import(Some(&ub(Some(3)))),
+            1,
+            "an MMP write was last"
+        );
+        assert_eq!(
+            checks_per_import(Some(&ub(Some(0)))),
+            2,
+            "a txg sync was last"
+        );
+        assert_eq!(checks_per_import(Some(&ub(None))), 2, "sequence not valid");
+        assert_eq!(checks_per_import(None), 2, "no MMP at all");
     }
 }
