@@ -158,7 +158,7 @@ for ns in ET.fromstring(sys.stdin.read()).iter("node_state"):
 # monitor's 190: Pacemaker 2.1 lists a DEGRADED pool there (README: What 190 does), which is no failure
 failed_actions() {
   lab exec node3 "crm_mon -1" | sed -n '/Failed Resource Actions/,/^$/p' | grep -E '^ *\* ' \
-    | grep -viE "pool_monitor_[0-9]+ .*(degraded|\(190\))" || true
+    | grep -viE "pool_monitor_[0-9]+ .*(degraded|\(190\))|^ *\* pool [0-9a-z-]+ monitor on .* returned 'OCF_DEGRADED'" || true
 }
 # failed_writes: the writes node3's writers saw fail (lines of their .err logs: dd's message, then "N failed T")
 failed_writes() { lab exec node3 "cat $C/*.log.err 2>/dev/null | wc -l"; }
