@@ -260,7 +260,8 @@ pub fn search_paths(
             ));
         }
         let real = |p: &str| std::fs::canonicalize(fs.path(p)).ok();
-        if real(path).is_none() || real(path) != real(dev) {
+        let recorded = real(path);
+        if recorded.is_none() || recorded != real(dev) {
             return Err(format!(
                 "{path} (recorded in the label of {dev}) is not {dev} here"
             ));
@@ -556,27 +557,25 @@ mod tests {
         by_id_link(&fs, "vdc1");
         let d = read_labels(&fs, &budget(), "labpool", Some(SHARED_POOL)).unwrap();
         assert_eq!(d.search, [LABEL_PATH]);
-        let args = ImportArgs::default();
-        let p = Policy {
-            search: &d.search,
-            ..policy(&args, NODE2, "node2")
-        };
-        let z = Script::new().ok(
-            "zpool import -o cachefile=none -d /dev/disk/by-id/virtio-shared0-part1 labpool",
-            "",
-        );
-        assert_eq!(plain(&z, &budget(), &p).unwrap(), Imported::Plain);
-        // the operator's own -d wins
-        let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
-        let p = Policy {
-            search: &d.search,
-            ..policy(&args, NODE2, "node2")
-        };
-        let z = Script::new().ok(
-            "zpool import -o cachefile=none -d /dev/disk/by-path labpool",
-            "",
-        );
-        assert_eq!(plain(&z, &budget(), &p).unwrap(), Imported::Plain);
+        for (importargs, command) in [
+            (
+                "",
+                "zpool import -o cachefile=none -d /dev/disk/by-id/virtio-shared0-part1 labpool",
+            ),
+            // the operator's own -d wins
+            (
+                "-d /dev/disk/by-path",
+                "zpool import -o cachefile=none -d /dev/disk/by-path labpool",
+            ),
+        ] {
+            let args = ImportArgs::parse(importargs).unwrap();
+            let p = Policy {
+                search: &d.search,
+                ..policy(&args, NODE2, "node2")
+            };
+            let z = Script::new().ok(command, "");
+            assert_eq!(plain(&z, &budget(), &p).unwrap(), Imported::Plain);
+        }
     }
 
     #[test]
