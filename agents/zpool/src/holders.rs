@@ -195,15 +195,11 @@ fn scan(fs: &Fs, files: &PoolFiles, self_pid: i32, out: &mut dyn FnMut(Holder)) 
             out(Holder::Swap(dev.to_owned()));
         }
     }
-    for line in fs.read("/proc/self/mountinfo").unwrap_or_default().lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let source = right.split(' ').nth(1).unwrap_or_default();
-        if files.covers_device(source) {
+    for m in crate::mountinfo::mounts(fs) {
+        if files.covers_device(&m.source) {
             out(Holder::Mount {
-                source: source.to_owned(),
-                target: left.split(' ').nth(4).unwrap_or_default().to_owned(),
+                source: m.source,
+                target: m.target,
             });
         }
     }

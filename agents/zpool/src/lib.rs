@@ -11,6 +11,7 @@ mod import;
 mod importargs;
 mod labels;
 mod mmp;
+mod mountinfo;
 mod ondisk;
 mod reattach;
 pub mod spec;

@@ -1,6 +1,7 @@
 //! start: preflight (module, hostid, multihost timing), import by policy, multihost property,
 //! keys, mounts, zvol nodes — each phase logged with its duration.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use libocf::{Ctx, OcfError, Started};
@@ -11,8 +12,12 @@ use crate::decide::{Allowed, Me};
 use crate::hostid_attr;
 use crate::import::{self, Policy};
 use crate::mmp::MmpParams;
+use crate::mountinfo;
 use crate::start_timeout::start_need;
 use crate::sysfs;
+
+/// The pool's properties and its datasets, as start reads them after the import.
+type PoolReads = (Result<PoolProps, OcfError>, Result<Vec<Dataset>, OcfError>);
 
 /// Each phase is logged with its duration and journal fields (`HASAN_PHASE`, …).
 pub use libocf::log::Phase;
@@ -116,11 +121,16 @@ impl Zpool {
             search: on_disk.as_ref().map_or(&[], |d| d.search.as_slice()),
             fs: &self.fs,
         };
-        let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
-        phase.end(&format!("pool {pool}: {how}"));
+        let import_done = AtomicBool::new(false);
         std::thread::scope(|s| {
+            let early = s.spawn(|| self.read_once_imported(ctx, &import_done));
+            let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk);
+            import_done.store(true, Ordering::Release);
+            let early = early.join().ok().flatten();
+            let how = how?;
+            phase.end(&format!("pool {pool}: {how}"));
             s.spawn(|| self.record_hostid(ctx));
-            let (props, ds) = self.read_pool(ctx);
+            let (props, ds) = early.unwrap_or_else(|| self.read_pool(ctx));
             if let Err(e) = props.and_then(|p| self.check_props(&p)) {
                 return Err(self.undo_import(ctx, e));
             }
@@ -188,11 +198,28 @@ impl Zpool {
         Ok(())
     }
 
+    /// [`Self::read_pool`] as soon as the kernel shows the pool imported, while `zpool import`
+    /// still mounts and shares (its dataset listing, mounts and `exportfs -ra`: about a second
+    /// in the lab); `None` if the import ended without the pool showing up first. The reads are
+    /// what `zpool status` during an import does; mount states are taken again afterwards.
+    fn read_once_imported(&self, ctx: &Ctx, import_done: &AtomicBool) -> Option<PoolReads> {
+        loop {
+            let done = import_done.load(Ordering::Acquire);
+            if matches!(
+                sysfs::pool_state(&self.fs, &self.cfg.pool).as_deref(),
+                Some("ONLINE" | "DEGRADED")
+            ) {
+                return Some(self.read_pool(ctx));
+            }
+            if done || Instant::now() >= ctx.budget.deadline() {
+                return None;
+            }
+            std::thread::sleep(IMPORTED_POLL);
+        }
+    }
+
     /// The pool's properties and its datasets, read at the same time.
-    fn read_pool(
-        &self,
-        ctx: &Ctx,
-    ) -> (Result<PoolProps, OcfError>, Result<Vec<Dataset>, OcfError>) {
+    fn read_pool(&self, ctx: &Ctx) -> PoolReads {
         let phase = Phase::begin("properties");
         let read = std::thread::scope(|s| {
             let ds = s.spawn(|| {
@@ -307,6 +334,10 @@ impl Zpool {
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
     fn prepare_datasets(&self, ctx: &Ctx, mut ds: Vec<Dataset>) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
+        // the listing may predate the import's own mounts
+        for name in mountinfo::mounted_datasets(&self.fs, pool) {
+            mounted(&mut ds, &name);
+        }
         if self.cfg.load_keys {
             let phase = Phase::begin("keys");
             let roots: Vec<String> = datasets::keys_to_load(&ds)
@@ -416,6 +447,9 @@ impl Zpool {
         }
     }
 }
+
+/// How often start looks whether the kernel shows the pool while `zpool import` runs.
+const IMPORTED_POLL: Duration = Duration::from_millis(20);
 
 /// How long the attribute update may take (it runs beside the rest of start; under a loaded
 /// lab guest `attrd_updater -U` took more than 5 s).

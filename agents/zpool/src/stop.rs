@@ -8,65 +8,9 @@ use rustix::process::{Pid, Signal};
 
 use crate::agent::Zpool;
 use crate::holders::{self, Holder, PoolFiles};
+use crate::mountinfo;
 use crate::start::Phase;
 use crate::sysfs::{self, Fs};
-
-/// Mountpoints of the pool's file systems from `/proc/self/mountinfo` (no child process, and it
-/// works while ZFS commands would block).
-pub fn pool_mounts(fs: &Fs, pool: &str) -> Vec<String> {
-    let text = fs.read("/proc/self/mountinfo").unwrap_or_default();
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let mut r = right.split(' ');
-        let (Some(fstype), Some(source)) = (r.next(), r.next()) else {
-            continue;
-        };
-        let source = unescape(source);
-        if fstype == "zfs" && (source == pool || source.starts_with(&format!("{pool}/"))) {
-            if let Some(mp) = left.split(' ').nth(4) {
-                out.push(unescape(mp));
-            }
-        }
-    }
-    out
-}
-
-/// Undo mountinfo's octal escapes (`\040` for a space); a sequence above `\377` is no byte and
-/// stays as it is.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if let Some(n) = (c == b'\\')
-            .then(|| b.get(i + 1..i + 4))
-            .flatten()
-            .and_then(octal_byte)
-        {
-            out.push(n);
-            i += 4;
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Three octal digits as one byte (`None` if not octal digits or above 255).
-fn octal_byte(d: &[u8]) -> Option<u8> {
-    d.iter()
-        .try_fold(0u32, |n, c| {
-            (b'0'..=b'7')
-                .contains(c)
-                .then(|| n * 8 + u32::from(c - b'0'))
-        })
-        .filter(|_| d.len() == 3)
-        .and_then(|n| u8::try_from(n).ok())
-}
 
 /// Every node under `/dev/zvol/<pool>` (volumes nest like datasets).
 pub fn zvol_nodes(fs: &Fs, pool: &str) -> Vec<String> {
@@ -215,7 +159,7 @@ impl Zpool {
     fn holders(&self, ctx: &Ctx) -> Vec<Holder> {
         let pool = &self.cfg.pool;
         let mut files = PoolFiles {
-            mounts: pool_mounts(&self.fs, pool),
+            mounts: mountinfo::pool_mounts(&self.fs, pool),
             devices: Vec::new(),
         };
         files.add_zvols(&self.fs, &zvol_nodes(&self.fs, pool));
@@ -317,33 +261,4 @@ fn alive(fs: &Fs, pid: i32) -> bool {
                 .unwrap_or(true)
         })
         .unwrap_or(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mounts_of_the_pool_come_from_mountinfo() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = Fs::rooted(dir.path());
-        std::fs::create_dir_all(fs.path("/proc/self")).unwrap();
-        std::fs::write(
-            fs.path("/proc/self/mountinfo"),
-            "22 1 0:21 / / rw - ext4 /dev/vda rw\n\
-             90 22 0:50 / /tank rw,xattr shared:40 - zfs tank rw,xattr,posixacl\n\
-             91 90 0:51 / /tank/my\\040data rw - zfs tank/my\\040data rw\n\
-             92 22 0:52 / /tank2 rw - zfs tank2 rw\n",
-        )
-        .unwrap();
-        assert_eq!(pool_mounts(&fs, "tank"), ["/tank", "/tank/my data"]);
-    }
-
-    #[test]
-    fn mountinfo_escapes_above_a_byte_stay_literal() {
-        assert_eq!(unescape("/a\\040b"), "/a b");
-        assert_eq!(unescape("/a\\134b"), "/a\\b");
-        assert_eq!(unescape("/a\\777b"), "/a\\777b");
-        assert_eq!(unescape("/a\\40"), "/a\\40");
-    }
 }

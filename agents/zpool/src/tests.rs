@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use libocf::env::OcfEnv;
 use libocf::{
-    Action, Ctx, Health, OcfStatus, Params, ResourceAgent, ScriptedRunner as Script, Started,
-    Stopped,
+    Action, Command, CommandError, Ctx, Health, OcfStatus, Output, Params, ResourceAgent, Runner,
+    ScriptedRunner as Script, Started, Stopped,
 };
 
 use crate::agent::Zpool;
@@ -59,6 +59,9 @@ impl Node {
         );
     }
     fn agent(&self, params: &[(&str, &str)], script: Script) -> Zpool {
+        self.agent_with(params, Box::new(script))
+    }
+    fn agent_with(&self, params: &[(&str, &str)], tools: Box<dyn Runner>) -> Zpool {
         let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
         vars.extend(
             params
@@ -68,7 +71,7 @@ impl Node {
         Zpool {
             cfg: Config::from_params(&Params::parse(&SPEC, vars).unwrap()).unwrap(),
             fs: self.fs(),
-            tools: Box::new(script),
+            tools,
         }
     }
 }
@@ -128,6 +131,67 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
         .ok("zfs share labpool/data", "");
     let a = node.agent(&[], z);
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+}
+
+/// A `zpool import` that, like the real one, shows the pool in the kernel first and then mounts
+/// its file systems: it waits (at most 10 s) for start's property and dataset reads before it
+/// mounts and returns.
+struct ImportThatMounts {
+    script: std::sync::Arc<Script>,
+    root: std::path::PathBuf,
+}
+
+impl Runner for ImportThatMounts {
+    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
+        if cmd.display() == IMPORT {
+            let fs = Fs::rooted(&self.root);
+            let write = |p: &str, v: &str| {
+                std::fs::create_dir_all(fs.path(p).parent().unwrap()).unwrap();
+                std::fs::write(fs.path(p), v).unwrap();
+            };
+            write("/proc/spl/kstat/zfs/labpool/state", "ONLINE\n");
+            let until = std::time::Instant::now() + Duration::from_secs(10);
+            while !(self.script.ran().iter().any(|l| l == PROPS)
+                && self.script.ran().iter().any(|l| l == LIST))
+                && std::time::Instant::now() < until
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            write(
+                "/proc/self/mountinfo",
+                "90 22 0:50 / /labpool rw shared:40 - zfs labpool rw,xattr\n",
+            );
+        }
+        self.script.output(cmd)
+    }
+}
+
+#[test]
+fn start_reads_the_pool_while_the_import_still_mounts_and_mounts_nothing_twice() {
+    let node = Node::ready();
+    let script = std::sync::Arc::new(
+        exported_import(&node)
+            .ok(PROPS, &props("on", "wait"))
+            .ok(ATTRD, "")
+            // listed before the import mounted it
+            .ok(
+                LIST,
+                "labpool\tfilesystem\ton\t/labpool\tno\t-\tnone\t-\t-\toff\toff\n",
+            ),
+    );
+    let tools = ImportThatMounts {
+        script: script.clone(),
+        root: node.dir.path().to_owned(),
+    };
+    let a = node.agent_with(&[], Box::new(tools));
+    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+    script.assert_done();
+    let ran = script.ran();
+    let at = |line: &str| ran.iter().position(|l| l == line).unwrap();
+    assert!(
+        at(PROPS) < at(IMPORT) && at(LIST) < at(IMPORT),
+        "the reads waited for the import to end: {ran:?}"
+    );
 }
 
 #[test]
