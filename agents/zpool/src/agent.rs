@@ -20,6 +20,8 @@ pub struct Zpool {
     pub(crate) fs: Fs,
     /// Runs zpool, zfs, modprobe.
     pub(crate) tools: Box<dyn Runner>,
+    /// Answers the ZFS module's read-only ioctls.
+    pub(crate) zfs: std::sync::Arc<dyn crate::zfsdev::ZfsDev>,
 }
 
 impl std::fmt::Debug for Zpool {
@@ -122,6 +124,7 @@ impl ResourceAgent for Zpool {
             cfg: Config::from_params(params)?,
             fs: Fs::default(),
             tools: Box::new(SystemRunner),
+            zfs: std::sync::Arc::new(crate::zfsdev::DevZfs),
         })
     }
 

@@ -9,6 +9,7 @@ mod holders;
 mod hostid_attr;
 mod import;
 mod importargs;
+mod kernel_read;
 mod labels;
 mod mmp;
 mod mountinfo;
@@ -19,6 +20,7 @@ mod start;
 pub mod start_timeout;
 mod stop;
 mod sysfs;
+mod zfsdev;
 
 #[cfg(test)]
 mod tests;

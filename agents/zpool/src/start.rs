@@ -1,7 +1,7 @@
 //! start: preflight (module, hostid, multihost timing), import by policy, multihost property,
 //! keys, mounts, zvol nodes — each phase logged with its duration.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libocf::{Ctx, OcfError, Started};
@@ -11,6 +11,7 @@ use crate::datasets::{self, Dataset};
 use crate::decide::{Allowed, Me};
 use crate::hostid_attr;
 use crate::import::{self, Policy};
+use crate::kernel_read;
 use crate::mmp::MmpParams;
 use crate::mountinfo;
 use crate::start_timeout::start_need;
@@ -121,16 +122,11 @@ impl Zpool {
             search: on_disk.as_ref().map_or(&[], |d| d.search.as_slice()),
             fs: &self.fs,
         };
-        let import_done = AtomicBool::new(false);
+        let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk)?;
+        phase.end(&format!("pool {pool}: {how}"));
         std::thread::scope(|s| {
-            let early = s.spawn(|| self.read_once_imported(ctx, &import_done));
-            let how = import::import(self.tools.as_ref(), &ctx.budget, &policy, &on_disk);
-            import_done.store(true, Ordering::Release);
-            let early = early.join().ok().flatten();
-            let how = how?;
-            phase.end(&format!("pool {pool}: {how}"));
             s.spawn(|| self.record_hostid(ctx));
-            let (props, ds) = early.unwrap_or_else(|| self.read_pool(ctx));
+            let (props, ds) = self.read_pool(ctx);
             if let Err(e) = props.and_then(|p| self.check_props(&p)) {
                 return Err(self.undo_import(ctx, e));
             }
@@ -198,29 +194,20 @@ impl Zpool {
         Ok(())
     }
 
-    /// [`Self::read_pool`] as soon as the kernel shows the pool imported, while `zpool import`
-    /// still mounts and shares (its dataset listing, mounts and `exportfs -ra`: about a second
-    /// in the lab); `None` if the import ended without the pool showing up first. The reads are
-    /// what `zpool status` during an import does; mount states are taken again afterwards.
-    fn read_once_imported(&self, ctx: &Ctx, import_done: &AtomicBool) -> Option<PoolReads> {
-        loop {
-            let done = import_done.load(Ordering::Acquire);
-            if matches!(
-                sysfs::pool_state(&self.fs, &self.cfg.pool).as_deref(),
-                Some("ONLINE" | "DEGRADED")
-            ) {
-                return Some(self.read_pool(ctx));
-            }
-            if done || Instant::now() >= ctx.budget.deadline() {
-                return None;
-            }
-            std::thread::sleep(IMPORTED_POLL);
-        }
-    }
-
-    /// The pool's properties and its datasets, read at the same time.
+    /// The pool's properties and its datasets: from `/dev/zfs` (no process), else by `zpool
+    /// get` and `zfs list` at the same time.
     fn read_pool(&self, ctx: &Ctx) -> PoolReads {
         let phase = Phase::begin("properties");
+        match self.read_from_kernel(ctx) {
+            Ok((props, ds)) => {
+                phase.end(&format!("from /dev/zfs: {} dataset(s)", ds.len()));
+                return (Ok(props), Ok(ds));
+            }
+            Err(e) => tracing::info!(
+                "pool {}: {e}; reading it with zpool get and zfs list instead",
+                self.cfg.pool
+            ),
+        }
         let read = std::thread::scope(|s| {
             let ds = s.spawn(|| {
                 datasets::list(self.tools.as_ref(), &self.cfg.pool, ctx.budget.deadline())
@@ -234,6 +221,30 @@ impl Zpool {
         });
         phase.end("zpool get, zfs list");
         read
+    }
+
+    /// [`kernel_read`] in a thread that start leaves behind at its deadline (an ioctl cannot be
+    /// killed like a process).
+    fn read_from_kernel(&self, ctx: &Ctx) -> Result<(PoolProps, Vec<Dataset>), String> {
+        let dev = Arc::clone(&self.zfs);
+        let pool = self.cfg.pool.clone();
+        let mounted = mountinfo::mounted_datasets(&self.fs, &pool);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let read = kernel_read::pool_props(dev.as_ref(), &pool).and_then(|props| {
+                Ok((props, kernel_read::datasets(dev.as_ref(), &pool, &mounted)?))
+            });
+            // the receiver is gone only after the deadline
+            drop(tx.send(read));
+        });
+        let wait = ctx
+            .budget
+            .deadline()
+            .saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
+            Err(_) => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
+        }
     }
 
     /// multihost, failmode and guid of the imported pool, in one `zpool get`.
@@ -447,9 +458,6 @@ impl Zpool {
         }
     }
 }
-
-/// How often start looks whether the kernel shows the pool while `zpool import` runs.
-const IMPORTED_POLL: Duration = Duration::from_millis(20);
 
 /// How long the attribute update may take (it runs beside the rest of start; under a loaded
 /// lab guest `attrd_updater -U` took more than 5 s).

@@ -1,18 +1,20 @@
 //! Whole-action tests: start, stop and monitor against a temporary /proc+/sys tree and recorded
 //! ZFS output (see tests/fixtures/README.md).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libocf::env::OcfEnv;
 use libocf::{
-    Action, Command, CommandError, Ctx, Health, OcfStatus, Output, Params, ResourceAgent, Runner,
-    ScriptedRunner as Script, Started, Stopped,
+    Action, Ctx, Health, OcfStatus, Params, ResourceAgent, ScriptedRunner as Script, Started,
+    Stopped,
 };
 
 use crate::agent::Zpool;
 use crate::config::Config;
 use crate::spec::SPEC;
 use crate::sysfs::Fs;
+use crate::zfsdev::{NoDev, RecordedDev, ZfsDev};
 
 struct Node {
     dir: tempfile::TempDir,
@@ -59,9 +61,15 @@ impl Node {
         );
     }
     fn agent(&self, params: &[(&str, &str)], script: Script) -> Zpool {
-        self.agent_with(params, Box::new(script))
+        self.agent_with(params, script, Arc::new(NoDev))
     }
-    fn agent_with(&self, params: &[(&str, &str)], tools: Box<dyn Runner>) -> Zpool {
+    /// An agent whose `/dev/zfs` answers as `zfs` does.
+    fn agent_with(
+        &self,
+        params: &[(&str, &str)],
+        script: impl libocf::Runner + 'static,
+        zfs: Arc<dyn ZfsDev>,
+    ) -> Zpool {
         let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
         vars.extend(
             params
@@ -71,7 +79,8 @@ impl Node {
         Zpool {
             cfg: Config::from_params(&Params::parse(&SPEC, vars).unwrap()).unwrap(),
             fs: self.fs(),
-            tools,
+            tools: Box::new(script),
+            zfs,
         }
     }
 }
@@ -133,65 +142,37 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
 }
 
-/// A `zpool import` that, like the real one, shows the pool in the kernel first and then mounts
-/// its file systems: it waits (at most 10 s) for start's property and dataset reads before it
-/// mounts and returns.
-struct ImportThatMounts {
-    script: std::sync::Arc<Script>,
-    root: std::path::PathBuf,
-}
-
-impl Runner for ImportThatMounts {
-    fn output(&self, cmd: &Command) -> Result<Output, CommandError> {
-        if cmd.display() == IMPORT {
-            let fs = Fs::rooted(&self.root);
-            let write = |p: &str, v: &str| {
-                std::fs::create_dir_all(fs.path(p).parent().unwrap()).unwrap();
-                std::fs::write(fs.path(p), v).unwrap();
-            };
-            write("/proc/spl/kstat/zfs/labpool/state", "ONLINE\n");
-            let until = std::time::Instant::now() + Duration::from_secs(10);
-            while !(self.script.ran().iter().any(|l| l == PROPS)
-                && self.script.ran().iter().any(|l| l == LIST))
-                && std::time::Instant::now() < until
-            {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            write(
-                "/proc/self/mountinfo",
-                "90 22 0:50 / /labpool rw shared:40 - zfs labpool rw,xattr\n",
-            );
-        }
-        self.script.output(cmd)
-    }
-}
-
 #[test]
-fn start_reads_the_pool_while_the_import_still_mounts_and_mounts_nothing_twice() {
+fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
     let node = Node::ready();
-    let script = std::sync::Arc::new(
-        exported_import(&node)
-            .ok(PROPS, &props("on", "wait"))
-            .ok(ATTRD, "")
-            // listed before the import mounted it
-            .ok(
-                LIST,
-                "labpool\tfilesystem\ton\t/labpool\tno\t-\tnone\t-\t-\toff\toff\n",
-            ),
+    // what `zpool import` mounted (the recorded tree; it left srv/smb unmounted)
+    node.write(
+        "/proc/self/mountinfo",
+        b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
+          91 90 0:51 / /labpool/data rw - zfs labpool/data rw\n\
+          92 22 0:52 / /srv/lab rw - zfs labpool/srv rw\n\
+          93 92 0:53 / /srv/lab/www rw - zfs labpool/srv/www rw\n\
+          94 93 0:54 / /srv/lab/www/html rw - zfs labpool/srv/www/html rw\n",
     );
-    let tools = ImportThatMounts {
-        script: script.clone(),
-        root: node.dir.path().to_owned(),
-    };
-    let a = node.agent_with(&[], Box::new(tools));
+    node.write("/dev/zvol/labpool/vol1", b"");
+    node.write("/dev/zvol/labpool/srv/vol2", b"");
+    // no zpool get, no zfs list: the script fails the test on any command it does not name
+    let z = exported_import(&node)
+        .ok(ATTRD, "")
+        .ok("zfs load-key labpool/secret", "")
+        .ok("zfs mount labpool/secret", "")
+        .ok("zfs mount labpool/srv/smb", "")
+        .ok("zfs mount labpool/secret/inner", "")
+        .ok("zfs share labpool/data", "")
+        .ok("zfs share labpool/srv/smb", "");
+    let z = Arc::new(z);
+    let a = node.agent_with(
+        &[],
+        z.clone(),
+        Arc::new(RecordedDev::load("zfsdev-labpool")),
+    );
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
-    script.assert_done();
-    let ran = script.ran();
-    let at = |line: &str| ran.iter().position(|l| l == line).unwrap();
-    assert!(
-        at(PROPS) < at(IMPORT) && at(LIST) < at(IMPORT),
-        "the reads waited for the import to end: {ran:?}"
-    );
+    z.assert_done();
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The packed XDR nvlist of a vdev label (`nvlist_pack` with `NV_ENCODE_XDR`): the 64-bit
-//! integers, strings and nested lists the import decisions need; every other type is stepped
-//! over the way libnvpair's decoder reads it.
+//! Packed nvlists: the XDR encoding of a vdev label (`NV_ENCODE_XDR`) and the native encoding
+//! the ZFS module's ioctls answer in (`NV_ENCODE_NATIVE`, little-endian hosts): the 64-bit
+//! integers, strings and nested lists the agent needs; every other type is stepped over the way
+//! libnvpair's decoder reads it.
 
 /// Nested lists deeper than this are refused (libnvpair's `nvpair_max_recursion`).
 const MAX_DEPTH: usize = 20;
@@ -38,6 +39,12 @@ mod ty {
 
 /// `NV_ENCODE_XDR`, the first byte of the packed header.
 const ENCODE_XDR: u8 = 1;
+
+/// `NV_ENCODE_NATIVE`: the ioctls' encoding (the host's byte order and struct layout).
+const ENCODE_NATIVE: u8 = 0;
+
+/// The header's second byte for a little-endian native encoding.
+const LITTLE_ENDIAN: u8 = 1;
 
 /// One value as far as the label readers care.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +112,8 @@ pub enum NvError {
     /// The buffer ends inside the list.
     #[error("the nvlist is truncated at byte {0}")]
     Truncated(usize),
-    /// Not XDR-encoded (labels always are).
-    #[error("the nvlist encoding is {0}, not XDR")]
+    /// Neither XDR nor little-endian native.
+    #[error("the nvlist encoding is {0}, neither XDR nor little-endian native")]
     NotXdr(u8),
     /// A list version other than `NV_VERSION` (0).
     #[error("nvlist version {0} is not supported")]
@@ -127,12 +134,101 @@ pub enum NvError {
     TooDeep,
 }
 
-/// Decode a packed nvlist (header, then the XDR stream).
+/// Decode a packed nvlist (header, then the XDR or native stream).
 pub fn unpack(buf: &[u8]) -> Result<NvList, NvError> {
-    match buf.first() {
-        None => Err(NvError::Truncated(0)),
-        Some(&ENCODE_XDR) => Stream { buf, pos: 4 }.list(0),
-        Some(&other) => Err(NvError::NotXdr(other)),
+    match (buf.first(), buf.get(1)) {
+        (None, _) => Err(NvError::Truncated(0)),
+        (Some(&ENCODE_XDR), _) => Stream { buf, pos: 4 }.list(0),
+        (Some(&ENCODE_NATIVE), Some(&LITTLE_ENDIAN)) if cfg!(target_endian = "little") => {
+            let mut n = Native { buf, pos: 4 };
+            let version = n.i32()?;
+            if version != 0 {
+                return Err(NvError::Version(version));
+            }
+            n.take(4)?; // nvflag
+            n.pairs(0)
+        }
+        (Some(&other), _) => Err(NvError::NotXdr(other)),
+    }
+}
+
+/// The native encoding: the list's pairs as libnvpair holds them in memory. Each pair is its
+/// `nvpair_t` (size, name length, reserved, element count, type), the name padded to 8, and the
+/// value; a nested list's pairs follow its pair, and every list ends with a zero size.
+struct Native<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Native<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], NvError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or(NvError::Truncated(self.pos))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn i32(&mut self) -> Result<i32, NvError> {
+        let b = self.take(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn pairs(&mut self, depth: usize) -> Result<NvList, NvError> {
+        if depth > MAX_DEPTH {
+            return Err(NvError::TooDeep);
+        }
+        let mut list = NvList::default();
+        loop {
+            let at = self.pos;
+            let size = self.i32()?;
+            if size == 0 {
+                return Ok(list);
+            }
+            let size = usize::try_from(size)
+                .ok()
+                .filter(|s| *s >= 16)
+                .ok_or(NvError::Invalid(at))?;
+            self.pos = at;
+            let pair = self.take(size)?;
+            let name_len = usize::from(u16::from_le_bytes([pair[4], pair[5]]));
+            let nelem = usize::try_from(i32::from_le_bytes([pair[8], pair[9], pair[10], pair[11]]))
+                .map_err(|_| NvError::Invalid(at))?;
+            let t = i32::from_le_bytes([pair[12], pair[13], pair[14], pair[15]]);
+            let value_at = 16 + name_len.next_multiple_of(8);
+            let (Some(name), Some(value)) = (
+                pair.get(16..(16 + name_len).saturating_sub(1).max(16)),
+                pair.get(value_at..),
+            ) else {
+                return Err(NvError::Invalid(at));
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            let value = match t {
+                ty::UINT64 => Value::U64(
+                    value
+                        .get(..8)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u64::from_le_bytes)
+                        .ok_or(NvError::Invalid(at))?,
+                ),
+                ty::STRING => {
+                    let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
+                    Value::Str(String::from_utf8_lossy(&value[..end]).into_owned())
+                }
+                ty::NVLIST => Value::List(self.pairs(depth + 1)?),
+                ty::NVLIST_ARRAY => Value::Lists(
+                    (0..nelem)
+                        .map(|_| self.pairs(depth + 1))
+                        .collect::<Result<_, _>>()?,
+                ),
+                1..=ty::DOUBLE => Value::Other,
+                _ => return Err(NvError::Type { ty: t, at }),
+            };
+            list.pairs.push((name, value));
+        }
     }
 }
 
@@ -405,13 +501,50 @@ mod tests {
         assert_eq!(nv.u64("txg"), Some(25));
     }
 
+    /// `ZFS_IOC_POOL_GET_PROPS`'s answer for labpool, recorded in the lab.
+    fn native() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/zfsdev-labpool/pool-props.nv"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_native_list_from_the_kernel_is_read() {
+        let nv = unpack(&native()).unwrap();
+        let name = nv.list("name").unwrap();
+        assert_eq!(name.str("value"), Some("labpool"));
+        assert_eq!(nv.list("multihost").and_then(|m| m.u64("value")), Some(1));
+    }
+
+    #[test]
+    fn truncated_or_garbage_native_lists_are_errors() {
+        let full = native();
+        for cut in 0..full.len() - 1 {
+            assert!(unpack(&full[..cut]).is_err(), "cut at {cut}");
+        }
+        // the first pair's type
+        let mut bad = full.clone();
+        bad[24..28].copy_from_slice(&99i32.to_le_bytes());
+        assert!(matches!(unpack(&bad), Err(NvError::Type { ty: 99, .. })));
+        // a pair size below its header, and one beyond the buffer
+        for size in [8i32, -1, i32::MAX] {
+            let mut bad = full.clone();
+            bad[12..16].copy_from_slice(&size.to_le_bytes());
+            assert!(unpack(&bad).is_err(), "size {size}");
+        }
+    }
+
     #[test]
     fn truncated_or_garbage_lists_are_errors() {
         let full = sample();
         for cut in 0..full.len() - 1 {
             assert!(unpack(&full[..cut]).is_err(), "cut at {cut}");
         }
-        assert_eq!(unpack(&[0, 1, 0, 0]), Err(NvError::NotXdr(0)));
+        assert_eq!(unpack(&[2, 1, 0, 0]), Err(NvError::NotXdr(2)));
+        // native, big-endian
+        assert_eq!(unpack(&[0, 0, 0, 0]), Err(NvError::NotXdr(0)));
         let mut bad = full.clone();
         bad[4..8].copy_from_slice(&7i32.to_be_bytes());
         assert_eq!(unpack(&bad), Err(NvError::Version(7)));

@@ -1,0 +1,302 @@
+//! The imported pool's properties and datasets read from the kernel ([`ZfsDev`]), in the shapes
+//! `zpool get` and `zfs list` give them ([`PoolProps`], [`Dataset`]): index properties as their
+//! names, defaults where the kernel lists nothing, inherited mountpoints extended by the path
+//! below the dataset that set them (as libzfs does).
+
+use std::collections::HashSet;
+
+use crate::datasets::Dataset;
+use crate::ondisk::nvlist::{self, NvList, Value};
+use crate::start::PoolProps;
+use crate::zfsdev::{Child, ZfsDev};
+
+/// Why the kernel's answer could not be used (start then runs the commands instead).
+#[derive(Debug, thiserror::Error)]
+pub enum KernelReadError {
+    /// The ioctl failed.
+    #[error("{what}: {source}")]
+    Ioctl {
+        /// Which read.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The answer is not an nvlist this agent reads.
+    #[error("{what}: {source}")]
+    Answer {
+        /// Which read.
+        what: String,
+        /// The decoding error.
+        source: nvlist::NvError,
+    },
+    /// More datasets than a listing may hold (a loop in the answers).
+    #[error("more than {0} datasets below the pool")]
+    TooMany(usize),
+}
+
+/// The most datasets the listing follows.
+const MAX_DATASETS: usize = 100_000;
+
+/// `dmu_objset_type_t`.
+const OST_ZFS: u32 = 2;
+const OST_ZVOL: u32 = 3;
+
+/// multihost, failmode and guid of an imported pool.
+pub fn pool_props(dev: &dyn ZfsDev, pool: &str) -> Result<PoolProps, KernelReadError> {
+    let what = || format!("properties of pool {pool}");
+    let raw = dev
+        .pool_props(pool)
+        .map_err(|source| KernelReadError::Ioctl {
+            what: what(),
+            source,
+        })?;
+    let props = nvlist::unpack(&raw).map_err(|source| KernelReadError::Answer {
+        what: what(),
+        source,
+    })?;
+    let index = |name: &str| props.list(name).and_then(|p| p.u64("value"));
+    Ok(PoolProps {
+        multihost: match index("multihost") {
+            Some(1) => "on",
+            _ => "off",
+        }
+        .to_owned(),
+        failmode: match index("failmode") {
+            Some(1) => "continue",
+            Some(2) => "panic",
+            _ => "wait",
+        }
+        .to_owned(),
+        guid: index("guid").unwrap_or(0),
+    })
+}
+
+/// The pool's file systems and volumes, parents before children; `mounted` names the datasets
+/// the mount table shows.
+pub fn datasets(
+    dev: &dyn ZfsDev,
+    pool: &str,
+    mounted: &HashSet<String>,
+) -> Result<Vec<Dataset>, KernelReadError> {
+    let ioctl = |what: String| move |source| KernelReadError::Ioctl { what, source };
+    let root = dev
+        .dataset(pool)
+        .map_err(ioctl(format!("dataset {pool}")))?;
+    let mut out = Vec::new();
+    let mut todo = vec![root];
+    while let Some(child) = todo.pop() {
+        if out.len() >= MAX_DATASETS {
+            return Err(KernelReadError::TooMany(MAX_DATASETS));
+        }
+        let Some(d) = dataset(&child, mounted)? else {
+            continue;
+        };
+        if child.objset_type == OST_ZFS {
+            let mut below = Vec::new();
+            let mut cookie = 0;
+            while let Some(c) = dev
+                .next_child(&child.name, cookie)
+                .map_err(ioctl(format!("datasets below {}", child.name)))?
+            {
+                cookie = c.cookie;
+                below.push(c);
+                if below.len() > MAX_DATASETS {
+                    return Err(KernelReadError::TooMany(MAX_DATASETS));
+                }
+            }
+            todo.extend(below.into_iter().rev());
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// One listed dataset as `zfs list` shows it (`None` for snapshots and other objset types).
+fn dataset(c: &Child, mounted: &HashSet<String>) -> Result<Option<Dataset>, KernelReadError> {
+    let kind = match c.objset_type {
+        OST_ZFS => "filesystem",
+        OST_ZVOL => "volume",
+        _ => return Ok(None),
+    };
+    let props = nvlist::unpack(&c.props).map_err(|source| KernelReadError::Answer {
+        what: format!("properties of {}", c.name),
+        source,
+    })?;
+    let fs = kind == "filesystem";
+    let dash = |s: &str| if fs { s.to_owned() } else { "-".to_owned() };
+    Ok(Some(Dataset {
+        name: c.name.clone(),
+        kind: kind.to_owned(),
+        canmount: dash(match value_u64(&props, "canmount") {
+            Some(0) => "off",
+            Some(2) => "noauto",
+            _ => "on",
+        }),
+        mountpoint: dash(&mountpoint(&c.name, &props)),
+        mounted: fs && mounted.contains(&c.name),
+        encryption_root: value_str(&props, "encryptionroot")
+            .filter(|s| !s.is_empty())
+            .unwrap_or("-")
+            .to_owned(),
+        keylocation: value_str(&props, "keylocation")
+            .unwrap_or("none")
+            .to_owned(),
+        keystatus: match value_u64(&props, "keystatus") {
+            Some(1) => "unavailable",
+            Some(2) => "available",
+            _ => "-",
+        }
+        .to_owned(),
+        volmode: match value_u64(&props, "volmode") {
+            Some(1) => "geom",
+            Some(2) => "dev",
+            Some(3) => "none",
+            _ => "default",
+        }
+        .to_owned(),
+        sharenfs: dash(value_str(&props, "sharenfs").unwrap_or("off")),
+        sharesmb: dash(value_str(&props, "sharesmb").unwrap_or("off")),
+    }))
+}
+
+fn value<'a>(props: &'a NvList, name: &str) -> Option<&'a Value> {
+    props.list(name).and_then(|p| p.get("value"))
+}
+
+fn value_u64(props: &NvList, name: &str) -> Option<u64> {
+    match value(props, name) {
+        Some(Value::U64(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+fn value_str<'a>(props: &'a NvList, name: &str) -> Option<&'a str> {
+    match value(props, name) {
+        Some(Value::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// The mountpoint: `/NAME` when nothing sets one; `none`/`legacy` as set; a path set on the
+/// dataset itself as it is, inherited from an ancestor with the rest of the name appended.
+fn mountpoint(name: &str, props: &NvList) -> String {
+    let Some(set) = value_str(props, "mountpoint") else {
+        return format!("/{name}");
+    };
+    if !set.starts_with('/') {
+        return set.to_owned();
+    }
+    let source = props
+        .list("mountpoint")
+        .and_then(|p| p.str("source"))
+        .unwrap_or(name);
+    let below = name
+        .strip_prefix(source)
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+        .unwrap_or("");
+    if below.is_empty() {
+        set.to_owned()
+    } else {
+        format!("{}{below}", set.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets;
+    use crate::zfsdev::{DevZfs, RecordedDev};
+
+    fn recorded(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/zfsdev-labpool/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_kernels_pool_properties_are_what_zpool_get_printed() {
+        let dev = RecordedDev::load("zfsdev-labpool");
+        let props = pool_props(&dev, "labpool").unwrap();
+        assert_eq!(props, PoolProps::parse(&recorded("zpool-get.txt")));
+        assert_eq!(props.multihost, "on");
+    }
+
+    #[test]
+    fn the_kernels_datasets_are_what_zfs_list_printed() {
+        let dev = RecordedDev::load("zfsdev-labpool");
+        let listed = datasets::parse(&recorded("zfs-list.txt"));
+        let mounted: HashSet<String> = listed
+            .iter()
+            .filter(|d| d.mounted)
+            .map(|d| d.name.clone())
+            .collect();
+        let mut read = datasets(&dev, "labpool", &mounted).unwrap();
+        let mut want = listed.clone();
+        read.sort_by(|a, b| a.name.cmp(&b.name));
+        want.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(read, want);
+    }
+
+    #[test]
+    fn parents_come_before_their_children() {
+        let dev = RecordedDev::load("zfsdev-labpool");
+        let read = datasets(&dev, "labpool", &HashSet::new()).unwrap();
+        for (i, d) in read.iter().enumerate() {
+            if let Some((parent, _)) = d.name.rsplit_once('/') {
+                let at = read.iter().position(|p| p.name == parent).unwrap();
+                assert!(at < i, "{} listed before its parent", d.name);
+            }
+        }
+    }
+
+    #[test]
+    fn inherited_mountpoints_take_the_path_below_the_dataset_that_set_them() {
+        use crate::ondisk::nvlist::pack::P;
+        let set = |value: &str, source: &str| {
+            nvlist::unpack(&crate::ondisk::nvlist::pack::pack(&[P::List(
+                "mountpoint",
+                vec![P::Str("value", value), P::Str("source", source)],
+            )]))
+            .unwrap()
+        };
+        assert_eq!(mountpoint("tank/a/b", &set("/srv", "tank")), "/srv/a/b");
+        assert_eq!(mountpoint("tank/a", &set("/srv/", "tank")), "/srv/a");
+        assert_eq!(mountpoint("tank/a", &set("/x", "tank/a")), "/x");
+        assert_eq!(mountpoint("tank/a/b", &set("legacy", "tank")), "legacy");
+        assert_eq!(mountpoint("tank/a", &NvList::default()), "/tank/a");
+    }
+
+    /// Records `/dev/zfs`'s answers for `HASAN_RECORD_POOL` into `HASAN_RECORD_DIR` (run on a
+    /// ZFS host: `zpool-test record_dev_zfs --ignored`).
+    #[test]
+    #[ignore = "needs /dev/zfs and an imported pool"]
+    fn record_dev_zfs() {
+        let dir = std::path::PathBuf::from(std::env::var("HASAN_RECORD_DIR").unwrap());
+        let pool = std::env::var("HASAN_RECORD_POOL").unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let dev = DevZfs;
+        std::fs::write(dir.join("pool-props.nv"), dev.pool_props(&pool).unwrap()).unwrap();
+        let mut rows = String::new();
+        let mut todo = vec![(dev.dataset(&pool).unwrap(), String::new())];
+        let mut n = 0;
+        while let Some((c, parent)) = todo.pop() {
+            let file = format!("{n:03}.nv");
+            n += 1;
+            std::fs::write(dir.join(&file), &c.props).unwrap();
+            rows.push_str(&format!(
+                "{}\t{}\t{parent}\t{file}\n",
+                c.name, c.objset_type
+            ));
+            let mut cookie = 0;
+            let mut below = Vec::new();
+            while let Some(k) = dev.next_child(&c.name, cookie).unwrap() {
+                cookie = k.cookie;
+                below.push((k, c.name.clone()));
+            }
+            todo.extend(below.into_iter().rev());
+        }
+        std::fs::write(dir.join("datasets.txt"), rows).unwrap();
+    }
+}
