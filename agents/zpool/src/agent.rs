@@ -8,6 +8,7 @@ use libocf::{
 use crate::config::Config;
 use crate::datasets;
 use crate::health;
+use crate::kernel_read;
 use crate::reattach;
 use crate::spec::SPEC;
 use crate::sysfs::{self, Fs};
@@ -59,8 +60,14 @@ impl Zpool {
             self.warn_failmode(ctx);
         }
         if ctx.check_level() >= 20 {
-            let ds = datasets::list(self.tools.as_ref(), pool, ctx.budget.deadline())
-                .map_err(|e| OcfError::from(e).context("zfs list"))?;
+            let ds = kernel_read::datasets_or_list(
+                &self.zfs,
+                &self.fs,
+                self.tools.as_ref(),
+                pool,
+                ctx.budget.deadline(),
+            )
+            .map_err(|e| OcfError::from(e).context("zfs list"))?;
             let missing = datasets::unmounted(&ds, self.cfg.load_keys);
             if !missing.is_empty() {
                 return Err(OcfError::generic(format!(
@@ -106,10 +113,17 @@ impl Zpool {
     /// failmode=continue hides a multihost suspension from the kstat monitor reads: say so.
     fn warn_failmode(&self, ctx: &Ctx) {
         let pool = &self.cfg.pool;
-        let failmode = self.tools.stdout(
-            &ctx.command("zpool")
-                .args(["get", "-H", "-p", "-o", "value", "failmode", pool]),
-        );
+        let name = pool.clone();
+        let failmode = kernel_read::before(&self.zfs, ctx.budget.deadline(), move |dev| {
+            kernel_read::pool_props(dev, &name)
+        })
+        .map(|p| p.failmode)
+        .or_else(|_| {
+            self.tools.stdout(
+                &ctx.command("zpool")
+                    .args(["get", "-H", "-p", "-o", "value", "failmode", pool]),
+            )
+        });
         if failmode.is_ok_and(|v| v.trim() == "continue") {
             tracing::warn!("{}", crate::start::failmode_warning(pool));
         }

@@ -4,6 +4,8 @@
 //! below the dataset that set them (as libzfs does).
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::datasets::Dataset;
 use crate::ondisk::nvlist::{self, NvList, Value};
@@ -32,6 +34,44 @@ pub enum KernelReadError {
     /// More datasets than a listing may hold (a loop in the answers).
     #[error("more than {0} datasets below the pool")]
     TooMany(usize),
+}
+
+/// Run `read` on `dev` in a thread the caller leaves behind at `deadline` (an ioctl cannot be
+/// killed like a process); the error says why the answer cannot be used.
+pub fn before<T: Send + 'static>(
+    dev: &Arc<dyn ZfsDev>,
+    deadline: Instant,
+    read: impl FnOnce(&dyn ZfsDev) -> Result<T, KernelReadError> + Send + 'static,
+) -> Result<T, String> {
+    let dev = Arc::clone(dev);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // the receiver is gone only after the deadline
+        drop(tx.send(read(dev.as_ref())));
+    });
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
+        Err(_) => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
+    }
+}
+
+/// The pool's datasets from `dev`, else from `zfs list` (a module whose interface differs).
+pub fn datasets_or_list(
+    dev: &Arc<dyn ZfsDev>,
+    fs: &crate::sysfs::Fs,
+    tools: &dyn libocf::Runner,
+    pool: &str,
+    deadline: Instant,
+) -> Result<Vec<Dataset>, libocf::CommandError> {
+    let mounted = crate::mountinfo::mounted_datasets(fs, pool);
+    let name = pool.to_owned();
+    match before(dev, deadline, move |d| datasets(d, &name, &mounted)) {
+        Ok(ds) => Ok(ds),
+        Err(e) => {
+            tracing::info!("pool {pool}: {e}; listing its datasets with zfs list instead");
+            crate::datasets::list(tools, pool, deadline)
+        }
+    }
 }
 
 /// The most datasets the listing follows.

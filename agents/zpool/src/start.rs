@@ -1,7 +1,6 @@
 //! start: preflight (module, hostid, multihost timing), import by policy, multihost property,
 //! keys, mounts, zvol nodes — each phase logged with its duration.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libocf::{Ctx, OcfError, Started};
@@ -223,28 +222,14 @@ impl Zpool {
         read
     }
 
-    /// [`kernel_read`] in a thread that start leaves behind at its deadline (an ioctl cannot be
-    /// killed like a process).
+    /// [`kernel_read`]: properties and datasets without a process.
     fn read_from_kernel(&self, ctx: &Ctx) -> Result<(PoolProps, Vec<Dataset>), String> {
-        let dev = Arc::clone(&self.zfs);
         let pool = self.cfg.pool.clone();
         let mounted = mountinfo::mounted_datasets(&self.fs, &pool);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let read = kernel_read::pool_props(dev.as_ref(), &pool).and_then(|props| {
-                Ok((props, kernel_read::datasets(dev.as_ref(), &pool, &mounted)?))
-            });
-            // the receiver is gone only after the deadline
-            drop(tx.send(read));
-        });
-        let wait = ctx
-            .budget
-            .deadline()
-            .saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
-            Err(_) => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
-        }
+        kernel_read::before(&self.zfs, ctx.budget.deadline(), move |dev| {
+            let props = kernel_read::pool_props(dev, &pool)?;
+            Ok((props, kernel_read::datasets(dev, &pool, &mounted)?))
+        })
     }
 
     /// multihost, failmode and guid of the imported pool, in one `zpool get`.

@@ -176,6 +176,37 @@ fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
 }
 
 #[test]
+fn a_depth_20_monitor_reads_failmode_and_datasets_from_dev_zfs() {
+    let node = Node::ready();
+    node.imported("ONLINE");
+    node.write(
+        "/proc/self/mountinfo",
+        b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
+          91 90 0:51 / /labpool/data rw - zfs labpool/data rw\n\
+          92 22 0:52 / /srv/lab rw - zfs labpool/srv rw\n\
+          93 92 0:53 / /srv/lab/www rw - zfs labpool/srv/www rw\n\
+          94 93 0:54 / /srv/lab/www/html rw - zfs labpool/srv/www/html rw\n",
+    );
+    // the error counters still come from zpool status; no zpool get, no zfs list
+    let z = Arc::new(Script::new().ok(
+        "zpool status -p labpool",
+        &fixture("zpool-status-clean.txt"),
+    ));
+    let a = node.agent_with(
+        &[("load_keys", "false")],
+        z.clone(),
+        Arc::new(RecordedDev::load("zfsdev-labpool")),
+    );
+    let e = a.monitor(&ctx(Action::Monitor, 20, 20)).unwrap_err();
+    assert!(
+        e.reason.ends_with("not mounted: labpool/srv/smb"),
+        "{}",
+        e.reason
+    );
+    z.assert_done();
+}
+
+#[test]
 fn start_of_an_imported_pool_only_checks_datasets() {
     let node = Node::ready();
     node.imported("ONLINE");
