@@ -6,22 +6,21 @@ use crate::sysfs::Fs;
 /// Where start notes the hostid it recorded and the attrd it recorded it into (tmpfs: gone at boot).
 pub const MARKER: &str = "/run/hasan/zpool-hostid-recorded";
 
-/// The running `pacemaker-attrd` as `"PID STARTTIME"` (`/proc/PID/stat` field 22), `None` when
-/// none runs: a transient attribute lives as long as that process (and its peers' copies).
+/// The running `pacemaker-attrd` as `"socket INODE"`: its listening IPC socket `@attrd` in
+/// `/proc/net/unix` (one read; scanning `/proc/*/comm` for it took about half a second of start
+/// under TCG). `None` when none listens; a new attrd has a new socket, and a transient attribute
+/// lives as long as that process (and its peers' copies).
 pub fn attrd(fs: &Fs) -> Option<String> {
-    fs.list("/proc")
-        .into_iter()
-        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        .find(|p| {
-            fs.read(&format!("/proc/{p}/comm"))
-                .is_ok_and(|c| c.trim_end() == "pacemaker-attrd")
-        })
-        .and_then(|pid| {
-            let stat = fs.read(&format!("/proc/{pid}/stat")).ok()?;
-            // the fields after the command (which may hold spaces) start at field 3
-            let after = stat.rsplit_once(')')?.1;
-            let start = after.split_whitespace().nth(19)?;
-            Some(format!("{pid} {start}"))
+    fs.read("/proc/net/unix")
+        .ok()?
+        .lines()
+        .skip(1)
+        .find_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // Num RefCount Protocol Flags Type St Inode Path; flags 00010000: listening
+            let (flags, inode, path) = (f.get(3)?, f.get(6)?, f.get(7)?);
+            (*flags == "00010000" && path.trim_end_matches('@') == "@attrd")
+                .then(|| format!("socket {inode}"))
         })
 }
 
@@ -50,16 +49,17 @@ pub fn note(fs: &Fs, text: &str) {
 mod tests {
     use super::*;
 
-    fn attrd_at(dir: &std::path::Path, pid: u32, start: u64) {
-        let p = dir.join(format!("proc/{pid}"));
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::write(p.join("comm"), "pacemaker-attrd\n").unwrap();
-        let fields: Vec<String> = (3..=21).map(|i| i.to_string()).collect();
+    /// `/proc/net/unix` with attrd's listening socket (as recorded in the lab: the abstract
+    /// name padded with NULs, which the kernel shows as `@`) and a connection to it.
+    fn attrd_at(dir: &std::path::Path, inode: u32) {
+        std::fs::create_dir_all(dir.join("proc/net")).unwrap();
         std::fs::write(
-            p.join("stat"),
+            dir.join("proc/net/unix"),
             format!(
-                "{pid} (pacemaker-attrd) {} {start} 23 24\n",
-                fields.join(" ")
+                "Num       RefCount Protocol Flags    Type St Inode Path\n\
+                 00000000955aa2ed: 00000003 00000000 00000000 0001 03 17059 @attrd@@@@@@@@\n\
+                 00000000c6ea073f: 00000002 00000000 00010000 0001 01 {inode} @attrd@@@@@@@@@@\n\
+                 0000000012345678: 00000002 00000000 00010000 0001 01 99 @attrdx@@@@\n"
             ),
         )
         .unwrap();
@@ -74,9 +74,9 @@ mod tests {
             None,
             "no attrd runs: nothing to record into"
         );
-        attrd_at(dir.path(), 812, 4242);
+        attrd_at(dir.path(), 16956);
         let first = needed(&fs, "0a77000b").expect("a new attrd needs it");
-        assert_eq!(first, "0a77000b 812 4242\n");
+        assert_eq!(first, "0a77000b socket 16956\n");
         note(&fs, &first);
         assert_eq!(
             needed(&fs, "0a77000b"),
@@ -84,8 +84,7 @@ mod tests {
             "recorded into this attrd already"
         );
         assert!(needed(&fs, "0a77000c").is_some(), "another hostid");
-        std::fs::remove_dir_all(dir.path().join("proc/812")).unwrap();
-        attrd_at(dir.path(), 812, 9999);
+        attrd_at(dir.path(), 17100);
         assert!(
             needed(&fs, "0a77000b").is_some(),
             "pacemaker restarted: attrd is new"

@@ -28,10 +28,10 @@ impl Node {
         };
         n.write("/etc/hostid", &[0x01, 0x1c, 0x2b, 0x3a]);
         // Pacemaker's attrd runs (start records the hostid into it once)
-        n.write("/proc/812/comm", b"pacemaker-attrd\n");
         n.write(
-            "/proc/812/stat",
-            b"812 (pacemaker-attrd) S 1 812 812 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 4242 1\n",
+            "/proc/net/unix",
+            b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+              00000000c6ea073f: 00000002 00000000 00010000 0001 01 16956 @attrd@@@@\n",
         );
         for (p, v) in [
             ("zfs_multihost_interval", "1000"),
