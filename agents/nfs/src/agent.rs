@@ -49,6 +49,9 @@ impl std::fmt::Debug for Nfs {
 /// How often start and stop look at /proc while waiting.
 const POLL: Duration = Duration::from_millis(100);
 
+/// The client-tracking daemon whose database is on the pool.
+const NFSDCLD: &str = "nfsdcld.service";
+
 impl Nfs {
     fn pool(&self) -> PoolConfig {
         layout::pool_config(&self.cfg, &self.host)
@@ -86,6 +89,45 @@ impl Nfs {
             }
         }
         Ok(())
+    }
+
+    /// Start nfsd with its client tracking in `nfsdcld`, whose database is on the pool: nfsdcld
+    /// first, until it has its database open and watches for nfsd's pipe (it forks before it
+    /// opens them, and nfsd waits only about a second for it, then tracks clients on the node's
+    /// own disk: every reclaim after the next failover would be refused and the clients' locks
+    /// lost). If nfsd still came up without it, once more, then a failed start.
+    fn start_server(&self, ctx: &Ctx, unit: &str) -> Result<(), OcfError> {
+        let deadline = ctx.budget.deadline();
+        let cld = (self.installed)(NFSDCLD);
+        for attempt in 1..=2 {
+            if cld {
+                self.units
+                    .start(NFSDCLD, deadline)
+                    .map_err(|e| failed(&format!("starting {NFSDCLD}"), e))?;
+                self.wait_for(ctx, "nfsdcld opening its database", || {
+                    self.host.nfsdcld().is_some_and(|f| f.ready())
+                })?;
+            }
+            self.units
+                .start(unit, deadline)
+                .map_err(|e| failed(&format!("starting {unit}"), e))?;
+            self.wait_for(ctx, "nfsd threads", || self.host.nfsd_threads() > 0)?;
+            if !cld || self.host.nfsdcld().is_some_and(|f| f.kernel_pipe) {
+                return Ok(());
+            }
+            tracing::warn!(
+                "nfsd started without nfsdcld holding its pipe (attempt {attempt}): the kernel \
+                 tracks NFS clients on this node's disk, not in the pool's database; stopping {unit}"
+            );
+            self.units
+                .stop(unit, deadline)
+                .map_err(|e| failed(&format!("stopping {unit}"), e))?;
+        }
+        Err(OcfError::generic(format!(
+            "nfsd tracks its clients without nfsdcld (nfsdcld did not hold nfsd's pipe after two \
+             starts): the clients' records would stay on this node and their locks be lost at the \
+             next failover; {unit} stopped (journalctl -u {NFSDCLD}; dmesg | grep NFSD)"
+        )))
     }
 
     fn wait_for(&self, ctx: &Ctx, what: &str, done: impl Fn() -> bool) -> Result<(), OcfError> {
@@ -154,10 +196,7 @@ impl Nfs {
             self.cfg.config_dir.display()
         ));
         let phase = Phase::begin("service");
-        self.units
-            .start(&unit, deadline)
-            .map_err(|e| failed(&format!("starting {unit}"), e))?;
-        self.wait_for(ctx, "nfsd threads", || self.host.nfsd_threads() > 0)?;
+        self.start_server(ctx, &unit)?;
         if let Some(ip) = self.cfg.ip {
             self.wait_for(ctx, &format!("nfsd listening on {ip}:2049"), || {
                 self.listening_ok()

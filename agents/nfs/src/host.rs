@@ -58,8 +58,57 @@ impl Host {
     }
 
     /// The distribution's file `/etc/os-release`.
+    /// What the running `nfsdcld` holds open (`None`: it does not run).
+    pub fn nfsdcld(&self) -> Option<NfsdcldFiles> {
+        let proc_dir = self.path("/proc");
+        let pid = std::fs::read_dir(&proc_dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            .find(|p| {
+                std::fs::read_to_string(proc_dir.join(p).join("comm"))
+                    .is_ok_and(|c| c.trim_end() == "nfsdcld")
+            })?;
+        let mut files = NfsdcldFiles::default();
+        for fd in std::fs::read_dir(proc_dir.join(&pid).join("fd"))
+            .ok()?
+            .filter_map(Result::ok)
+        {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy();
+            files.database |= target.ends_with("/nfsdcld/main.sqlite");
+            files.watching |= target == "anon_inode:inotify";
+            files.kernel_pipe |= target.ends_with("/nfsd/cld");
+        }
+        Some(files)
+    }
+
     pub fn os_release(&self) -> String {
         libocf::service::read_os_release(&self.root)
+    }
+}
+
+/// The files of `nfsdcld` that tell how far it is: nfsd's client tracking uses it only if it has
+/// the kernel's pipe open within about a second of nfsd starting; otherwise the kernel falls back to
+/// `nfsdcltrack` or `v4recovery` on the node's own disk, and the pool's records are not used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NfsdcldFiles {
+    /// Its database (`…/nfsdcld/main.sqlite`) is open.
+    pub database: bool,
+    /// Its inotify watch for the pipe exists (it is in its event loop: a new pipe is opened at
+    /// once).
+    pub watching: bool,
+    /// It holds nfsd's pipe (`rpc_pipefs/nfsd/cld`): the kernel tracks clients through it.
+    pub kernel_pipe: bool,
+}
+
+impl NfsdcldFiles {
+    /// Ready for nfsd to start.
+    pub fn ready(&self) -> bool {
+        self.database && self.watching
     }
 }
 

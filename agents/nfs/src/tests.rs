@@ -23,7 +23,14 @@ struct FakeSystemd {
     host: Host,
     calls: Mutex<Vec<String>>,
     fail_start: Option<&'static str>,
+    /// From which start of the nfs unit on nfsdcld gets nfsd's pipe (1: always; later: the
+    /// kernel fell back to tracking on the node's disk until then).
+    cld_pipe_from: u32,
+    nfs_starts: Mutex<u32>,
 }
+
+/// nfsdcld's process in the test node's /proc.
+const CLD_PID: &str = "/proc/4242";
 
 impl FakeSystemd {
     fn threads(&self, n: u32) {
@@ -37,6 +44,15 @@ impl FakeSystemd {
 impl Units for FakeSystemd {
     fn start(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
         self.record(format!("start {unit}"));
+        if unit == "nfsdcld.service" {
+            // running, its database open, watching for nfsd's pipe
+            let fd = self.host.path(&format!("{CLD_PID}/fd"));
+            std::fs::create_dir_all(&fd).unwrap();
+            std::fs::write(self.host.path(&format!("{CLD_PID}/comm")), "nfsdcld\n").unwrap();
+            let _ = std::os::unix::fs::symlink("/san-pool/state/nfsdcld/main.sqlite", fd.join("3"));
+            let _ = std::os::unix::fs::symlink("anon_inode:inotify", fd.join("4"));
+            return Ok(());
+        }
         if self.fail_start == Some("all") {
             return Err(CommandError::Failed {
                 command: format!("systemctl start {unit}"),
@@ -48,6 +64,12 @@ impl Units for FakeSystemd {
                 stdout: String::new(),
             });
         }
+        let mut n = self.nfs_starts.lock().unwrap();
+        *n += 1;
+        if *n >= self.cld_pipe_from {
+            let fd = self.host.path(&format!("{CLD_PID}/fd/5"));
+            let _ = std::os::unix::fs::symlink("/run/rpc_pipefs/nfsd/cld", fd);
+        }
         self.threads(8);
         Ok(())
     }
@@ -55,6 +77,10 @@ impl Units for FakeSystemd {
         self.record(format!("stop {unit}"));
         if unit == "nfs-kernel-server.service" {
             self.threads(0);
+            let _ = std::fs::remove_file(self.host.path(&format!("{CLD_PID}/fd/5")));
+        }
+        if unit == "nfsdcld.service" {
+            let _ = std::fs::remove_dir_all(self.host.path(CLD_PID));
         }
         Ok(())
     }
@@ -131,12 +157,23 @@ impl Lab {
         extra: &[(&str, &str)],
         fail_start: Option<&'static str>,
     ) -> (Nfs, &'static FakeSystemd) {
+        self.agent_with_cld(extra, fail_start, 1)
+    }
+
+    fn agent_with_cld(
+        &self,
+        extra: &[(&str, &str)],
+        fail_start: Option<&'static str>,
+        cld_pipe_from: u32,
+    ) -> (Nfs, &'static FakeSystemd) {
         let mut pairs = vec![("config_dir", self.pool.to_str().unwrap())];
         pairs.extend_from_slice(extra);
         let units: &'static FakeSystemd = Box::leak(Box::new(FakeSystemd {
             host: self.host.clone(),
             calls: Mutex::new(Vec::new()),
             fail_start,
+            cld_pipe_from,
+            nfs_starts: Mutex::new(0),
         }));
         let nfs = Nfs {
             cfg: parse(&pairs).unwrap(),
@@ -231,9 +268,10 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
             "stop nfsdcld.service",
             "stop rpc-statd.service",
             "daemon-reload",
+            "start nfsdcld.service",
             "start nfs-kernel-server.service"
         ],
-        "the daemons holding state stop before the links, the server starts after them"
+        "the daemons holding state stop before the links, nfsdcld starts before the server"
     );
     assert_eq!(
         std::fs::read_link(lab.host.path("/etc/exports")).unwrap(),
@@ -398,4 +436,36 @@ fn monitor_notices_a_foreign_nfsd_and_a_dead_rpc_port() {
     std::fs::write(lab.host.path("/etc/exports"), "").unwrap();
     let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
     assert!(e.reason.starts_with("not in place: "), "{e}");
+}
+
+#[test]
+fn a_server_that_came_up_without_nfsdcld_is_started_once_more() {
+    let lab = Lab::new();
+    let (nfs, units) = lab.agent_with_cld(&[], None, 2);
+    assert_eq!(nfs.start(&ctx(Action::Start)).unwrap(), Started::Started);
+    let calls = units.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls[calls.len() - 5..],
+        [
+            "start nfsdcld.service",
+            "start nfs-kernel-server.service",
+            "stop nfs-kernel-server.service",
+            "start nfsdcld.service",
+            "start nfs-kernel-server.service"
+        ]
+    );
+}
+
+#[test]
+fn a_server_that_tracks_clients_without_nfsdcld_is_stopped_and_start_fails() {
+    let lab = Lab::new();
+    let (nfs, units) = lab.agent_with_cld(&[], None, u32::MAX);
+    let e = nfs.start(&ctx(Action::Start)).unwrap_err();
+    assert_eq!(e.status, OcfStatus::ErrGeneric);
+    assert!(e.reason.contains("without nfsdcld"), "{}", e.reason);
+    assert_eq!(lab.host.nfsd_threads(), 0, "nfsd is not left serving");
+    assert_eq!(
+        units.calls.lock().unwrap().last().map(String::as_str),
+        Some("stop nfs-kernel-server.service")
+    );
 }
