@@ -40,22 +40,22 @@ fn in_pool(name: &str, pool: &str) -> bool {
     name == pool || name.strip_prefix(pool).is_some_and(|r| r.starts_with('/'))
 }
 
-/// Mountpoints of the pool's file systems.
-pub fn pool_mounts(fs: &Fs, pool: &str) -> Vec<String> {
+/// The pool's file systems in the mount table.
+fn pool_file_systems(fs: &Fs, pool: &str) -> impl Iterator<Item = Mount> {
+    let pool = pool.to_owned();
     mounts(fs)
         .into_iter()
-        .filter(|m| m.fstype == "zfs" && in_pool(&m.source, pool))
-        .map(|m| m.target)
-        .collect()
+        .filter(move |m| m.fstype == "zfs" && in_pool(&m.source, &pool))
+}
+
+/// Mountpoints of the pool's file systems.
+pub fn pool_mounts(fs: &Fs, pool: &str) -> Vec<String> {
+    pool_file_systems(fs, pool).map(|m| m.target).collect()
 }
 
 /// Names of the pool's datasets that are mounted somewhere.
 pub fn mounted_datasets(fs: &Fs, pool: &str) -> HashSet<String> {
-    mounts(fs)
-        .into_iter()
-        .filter(|m| m.fstype == "zfs" && in_pool(&m.source, pool))
-        .map(|m| m.source)
-        .collect()
+    pool_file_systems(fs, pool).map(|m| m.source).collect()
 }
 
 /// Undo mountinfo's octal escapes (`\040` for a space); a sequence above `\377` is no byte and

@@ -142,18 +142,18 @@ fn start_imports_loads_keys_mounts_and_waits_for_zvols() {
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
 }
 
+/// The mount table after `zpool import` of the recorded tree `zfsdev-labpool` (it left
+/// `srv/smb` unmounted).
+const MOUNTED_BY_IMPORT: &[u8] = b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
+    91 90 0:51 / /labpool/data rw - zfs labpool/data rw\n\
+    92 22 0:52 / /srv/lab rw - zfs labpool/srv rw\n\
+    93 92 0:53 / /srv/lab/www rw - zfs labpool/srv/www rw\n\
+    94 93 0:54 / /srv/lab/www/html rw - zfs labpool/srv/www/html rw\n";
+
 #[test]
 fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
     let node = Node::ready();
-    // what `zpool import` mounted (the recorded tree; it left srv/smb unmounted)
-    node.write(
-        "/proc/self/mountinfo",
-        b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
-          91 90 0:51 / /labpool/data rw - zfs labpool/data rw\n\
-          92 22 0:52 / /srv/lab rw - zfs labpool/srv rw\n\
-          93 92 0:53 / /srv/lab/www rw - zfs labpool/srv/www rw\n\
-          94 93 0:54 / /srv/lab/www/html rw - zfs labpool/srv/www/html rw\n",
-    );
+    node.write("/proc/self/mountinfo", MOUNTED_BY_IMPORT);
     node.write("/dev/zvol/labpool/vol1", b"");
     node.write("/dev/zvol/labpool/srv/vol2", b"");
     // no zpool get, no zfs list: the script fails the test on any command it does not name
@@ -179,14 +179,7 @@ fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
 fn a_depth_20_monitor_reads_failmode_and_datasets_from_dev_zfs() {
     let node = Node::ready();
     node.imported("ONLINE");
-    node.write(
-        "/proc/self/mountinfo",
-        b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
-          91 90 0:51 / /labpool/data rw - zfs labpool/data rw\n\
-          92 22 0:52 / /srv/lab rw - zfs labpool/srv rw\n\
-          93 92 0:53 / /srv/lab/www rw - zfs labpool/srv/www rw\n\
-          94 93 0:54 / /srv/lab/www/html rw - zfs labpool/srv/www/html rw\n",
-    );
+    node.write("/proc/self/mountinfo", MOUNTED_BY_IMPORT);
     // the error counters still come from zpool status; no zpool get, no zfs list
     let z = Arc::new(Script::new().ok(
         "zpool status -p labpool",

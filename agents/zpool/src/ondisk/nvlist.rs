@@ -162,14 +162,7 @@ struct Native<'a> {
 
 impl Native<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], NvError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.buf.len())
-            .ok_or(NvError::Truncated(self.pos))?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
+        take(self.buf, &mut self.pos, n)
     }
 
     fn i32(&mut self) -> Result<i32, NvError> {
@@ -232,6 +225,17 @@ impl Native<'_> {
     }
 }
 
+/// The next `n` bytes of `buf` at `pos`, which moves past them.
+fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], NvError> {
+    let end = pos
+        .checked_add(n)
+        .filter(|e| *e <= buf.len())
+        .ok_or(NvError::Truncated(*pos))?;
+    let s = &buf[*pos..end];
+    *pos = end;
+    Ok(s)
+}
+
 /// XDR: big-endian, everything padded to 4 bytes.
 struct Stream<'a> {
     buf: &'a [u8],
@@ -240,14 +244,7 @@ struct Stream<'a> {
 
 impl Stream<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], NvError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.buf.len())
-            .ok_or(NvError::Truncated(self.pos))?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
+        take(self.buf, &mut self.pos, n)
     }
 
     fn u32(&mut self) -> Result<u32, NvError> {
