@@ -31,6 +31,10 @@ pub enum KernelReadError {
         /// The decoding error.
         source: nvlist::NvError,
     },
+    /// An answer no ZFS gives (a module whose `zfs_cmd_t` differs): a pool whose root is no
+    /// file system, a child not named below its parent.
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
     /// More datasets than a listing may hold (a loop in the answers).
     #[error("more than {0} datasets below the pool")]
     TooMany(usize),
@@ -94,6 +98,12 @@ pub fn pool_props(dev: &dyn ZfsDev, pool: &str) -> Result<PoolProps, KernelReadE
         what: what(),
         source,
     })?;
+    let named = props.list("name").and_then(|p| p.str("value"));
+    if named != Some(pool) {
+        return Err(KernelReadError::Unexpected(format!(
+            "the properties of pool {pool} name {named:?}"
+        )));
+    }
     let index = |name: &str| props.list(name).and_then(|p| p.u64("value"));
     Ok(PoolProps {
         multihost: match index("multihost") {
@@ -122,6 +132,12 @@ pub fn datasets(
     let root = dev
         .dataset(pool)
         .map_err(ioctl(format!("dataset {pool}")))?;
+    if root.objset_type != OST_ZFS {
+        return Err(KernelReadError::Unexpected(format!(
+            "the root of pool {pool} has objset type {}, not a file system",
+            root.objset_type
+        )));
+    }
     let mut out = Vec::new();
     let mut todo = vec![root];
     while let Some(child) = todo.pop() {
@@ -138,6 +154,16 @@ pub fn datasets(
                 .next_child(&child.name, cookie)
                 .map_err(ioctl(format!("datasets below {}", child.name)))?
             {
+                if !c
+                    .name
+                    .strip_prefix(child.name.as_str())
+                    .is_some_and(|r| r.starts_with('/') && !r[1..].contains('/'))
+                {
+                    return Err(KernelReadError::Unexpected(format!(
+                        "{} listed as a child of {}",
+                        c.name, child.name
+                    )));
+                }
                 cookie = c.cookie;
                 below.push(c);
                 if below.len() > MAX_DATASETS {
@@ -277,6 +303,53 @@ mod tests {
         read.sort_by(|a, b| a.name.cmp(&b.name));
         want.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(read, want);
+    }
+
+    /// Answers as a module with another `zfs_cmd_t` layout would give them.
+    #[derive(Debug)]
+    struct Garbled {
+        root_type: u32,
+        child: &'static str,
+    }
+
+    impl ZfsDev for Garbled {
+        fn pool_props(&self, _: &str) -> std::io::Result<Vec<u8>> {
+            unreachable!()
+        }
+        fn dataset(&self, name: &str) -> std::io::Result<Child> {
+            let real = RecordedDev::load("zfsdev-labpool").dataset(name)?;
+            Ok(Child {
+                objset_type: self.root_type,
+                ..real
+            })
+        }
+        fn next_child(&self, _: &str, cookie: u64) -> std::io::Result<Option<Child>> {
+            let real = RecordedDev::load("zfsdev-labpool").dataset("labpool/data")?;
+            Ok((cookie == 0).then(|| Child {
+                name: self.child.to_owned(),
+                cookie: 1,
+                ..real
+            }))
+        }
+    }
+
+    #[test]
+    fn answers_of_another_layout_are_errors_not_an_empty_pool() {
+        for (root_type, child, needle) in [
+            (0, "labpool/data", "objset type 0"),
+            (
+                OST_ZFS,
+                "otherpool/data",
+                "otherpool/data listed as a child of labpool",
+            ),
+            (OST_ZFS, "labpool/a/b", "labpool/a/b listed"),
+            (OST_ZFS, "labpoolx", "labpoolx listed"),
+        ] {
+            let e = datasets(&Garbled { root_type, child }, "labpool", &HashSet::new())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 
     #[test]

@@ -330,10 +330,6 @@ impl Zpool {
     /// Keys, mounts and zvol nodes; also run for an already imported pool.
     fn prepare_datasets(&self, ctx: &Ctx, mut ds: Vec<Dataset>) -> Result<(), OcfError> {
         let pool = &self.cfg.pool;
-        // the listing may predate the import's own mounts
-        for name in mountinfo::mounted_datasets(&self.fs, pool) {
-            mounted(&mut ds, &name);
-        }
         if self.cfg.load_keys {
             let phase = Phase::begin("keys");
             let roots: Vec<String> = datasets::keys_to_load(&ds)
