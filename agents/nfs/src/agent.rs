@@ -21,7 +21,7 @@ use crate::host::{export_lines, Host};
 use crate::layout;
 use crate::rpc;
 use crate::spec::SPEC;
-use crate::unit::{drop_in_text, DROP_IN, RPC_NFSD, SH, STATE_HOLDERS, UNSHARE};
+use crate::unit::{drop_in_text, DROP_IN, NFSDCLD, RPC_NFSD, SH, STATE_HOLDERS, UNSHARE};
 
 /// ocf:hasan:nfs.
 pub struct Nfs {
@@ -48,9 +48,6 @@ impl std::fmt::Debug for Nfs {
 
 /// How often start and stop look at /proc while waiting.
 const POLL: Duration = Duration::from_millis(100);
-
-/// The client-tracking daemon whose database is on the pool.
-const NFSDCLD: &str = "nfsdcld.service";
 
 impl Nfs {
     fn pool(&self) -> PoolConfig {
