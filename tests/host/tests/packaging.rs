@@ -141,6 +141,17 @@ fn run_script(script: &str, args: &[&Path], timeout: Duration) -> Result<Vec<Pat
         }
     }
     let ran = cmd::run(&mut c, timeout)?.check()?;
+    if let Some(line) = ran
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("Compiling "))
+    {
+        bail!(
+            "{script} recompiled instead of packaging the binaries `make build` left in \
+             target/release ({}); run `make build` first, or find what changed cargo's view",
+            line.trim()
+        );
+    }
     Ok(ran
         .stdout
         .lines()
