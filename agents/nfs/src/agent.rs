@@ -265,6 +265,14 @@ impl Nfs {
                         .into(),
                 ));
             }
+            // a node fenced while it served: the links outlive the reboot, the pool is elsewhere
+            (false, true) if !pool.dir_present() => {
+                return Ok(Health::Stopped(format!(
+                    "nfsd is not running here; the links to {} left from before a crash or \
+                     fencing lead nowhere (the pool is not here): a start or stop here puts them right",
+                    pool.dir.display()
+                )));
+            }
             (false, true) => {
                 return Err(OcfError::generic(
                     "nfsd has no threads but the configuration is linked from the pool (nfsd stopped or a start was interrupted)",

@@ -469,3 +469,28 @@ fn a_server_that_tracks_clients_without_nfsdcld_is_stopped_and_start_fails() {
         Some("stop nfs-kernel-server.service")
     );
 }
+
+/// A node fenced while it served comes back with /etc/exports and the state still linked to a pool
+/// that is now imported on the other node: its probe says "not running" (7) and changes nothing; a
+/// "failed" here made Pacemaker stop the group on both nodes and start it anew (lab 74: it moved
+/// back to the returning node). With the pool here, the same links without nfsd stay a failure.
+#[test]
+fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
+    let lab = Lab::new();
+    let (nfs, units) = lab.agent(&[], None);
+    nfs.start(&ctx(Action::Start)).unwrap();
+    // the crash and the reboot: no nfsd threads; the pool is imported on the other node
+    std::fs::write(lab.host.path("/proc/fs/nfsd/threads"), "0\n").unwrap();
+    let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
+    assert!(e.reason.contains("nfsd has no threads"), "{e}");
+    let elsewhere = lab.pool.with_file_name("elsewhere");
+    std::fs::rename(&lab.pool, &elsewhere).unwrap();
+    units.calls.lock().unwrap().clear();
+    let before = lab.tree();
+    match nfs.monitor(&ctx(Action::Monitor)) {
+        Ok(Health::Stopped(why)) => assert!(why.contains("left from before"), "{why}"),
+        other => panic!("probe after a crash: {other:?}"),
+    }
+    assert_eq!(lab.tree(), before, "a probe changes nothing");
+    assert!(units.calls.lock().unwrap().is_empty());
+}

@@ -179,6 +179,14 @@ impl Smb {
                         .into(),
                 ))
             }
+            // a node fenced while it served: the links outlive the reboot, the pool is elsewhere
+            (None, true) if !pool.dir_present() => {
+                return Ok(Health::Stopped(format!(
+                    "smbd is not running here; the links to {} left from before a crash or \
+                     fencing lead nowhere (the pool is not here): a start or stop here puts them right",
+                    pool.dir.display()
+                )))
+            }
             (None, true) => {
                 return Err(OcfError::generic(
                     "smbd is not running but the configuration is linked from the pool (smbd died or a start was interrupted)",

@@ -304,3 +304,30 @@ fn missing_config_dir_or_private_dir() {
         Ok(Health::Stopped(_))
     ));
 }
+
+/// A node fenced while it served comes back with smb.conf and private/ still linked to a pool that
+/// is now imported on the other node: its probe says "not running" (7) and changes nothing; a
+/// "failed" here made Pacemaker stop the group on both nodes and start it anew (lab 74: it moved
+/// back to the returning node). Stop there puts the node's own files back.
+#[test]
+fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
+    let lab = Lab::new();
+    let before_start = lab.tree();
+    let (smb, units, _) = lab.agent(lab.testparm(0, GOOD_CONF, "Loaded services file OK.\n"));
+    smb.start(&ctx(Action::Start)).unwrap();
+    // the crash and the reboot: no smbd; the pool is imported on the other node
+    units.smbd(false);
+    let elsewhere = lab.pool.with_file_name("elsewhere");
+    std::fs::rename(&lab.pool, &elsewhere).unwrap();
+    units.calls.lock().unwrap().clear();
+    let before = lab.tree();
+    match smb.monitor(&ctx(Action::Monitor)) {
+        Ok(Health::Stopped(why)) => assert!(why.contains("left from before"), "{why}"),
+        other => panic!("probe after a crash: {other:?}"),
+    }
+    assert_eq!(lab.tree(), before, "a probe changes nothing");
+    assert!(units.calls.lock().unwrap().is_empty());
+    assert_eq!(smb.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
+    std::fs::rename(&elsewhere, &lab.pool).unwrap();
+    assert_eq!(lab.tree(), before_start, "the node's own files are back");
+}
