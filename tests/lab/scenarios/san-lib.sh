@@ -28,8 +28,13 @@ wait_group_on() {
 }
 health() { lab exec "$1" "zpool list -H -o health $POOL"; }
 scanline() { lab exec "$1" "zpool status $POOL | sed -n 's/^ *scan: //p'"; }
-# fence_events NODE: successful fencing actions against NODE in node3's history
-fence_events() { lab exec node3 "stonith_admin --history $1 --output-as=xml" | grep -c 'status="success"' || true; }
+# fenced_since NODE EPOCH: node3's fencer logged a successful fencing (off or reboot) of NODE at or
+# after EPOCH (5 s of clock skew allowed). Its journal, not `stonith_admin --history`: the history keeps
+# one entry per target and action, so a second fencing of a node left the count of entries unchanged.
+fenced_since() {
+  lab exec node3 "journalctl -q --no-pager -o cat --since=@$(( $2 - 5 )) SYSLOG_IDENTIFIER=pacemaker-fenced" \
+    | grep -qE "Operation '(off|reboot)' targeting $1 by .*: OK"
+}
 # backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN (in `iscsiadm -m
 # session -P 1` the "iSCSI Session State" line is the 14th after its "Target:" line: pair them by awk)
 backend_logged_in() {
