@@ -16,11 +16,16 @@ elapsed() { echo $(( $(date +%s) - $1 )); }
 
 # where RSC: the node RSC runs on, as node3 sees it ("" when stopped)
 where() { lab exec node3 "crm_resource --locate -r $1 2>/dev/null" | sed -n 's/.*is running on: \([^ ]*\).*/\1/p' | head -1; }
-# wait_group_on NODE SECONDS: the whole group runs on NODE (its last member san-smb starts last)
+# wait_group_on NODE SECONDS: the whole group runs on NODE (its last member san-smb starts last) and no
+# start or stop is still under way (crm_resource --locate names the node as soon as a start begins; crm_mon
+# shows such a member as "Starting NODE")
 wait_group_on() {
-  local end=$((SECONDS + $2))
+  local end=$((SECONDS + $2)) mon
   while [ $SECONDS -lt $end ]; do
-    [ "$(where san-smb)" = "$1" ] && [ "$(where pool)" = "$1" ] && return 0
+    if [ "$(where san-smb)" = "$1" ] && [ "$(where pool)" = "$1" ]; then
+      mon=$(lab exec node3 "crm_mon -1 2>/dev/null" || true)
+      grep -qE '\):[[:space:]]+(Starting|Stopping) ' <<<"$mon" || return 0
+    fi
     sleep 1
   done
   lab exec node3 'crm_mon -1' || true
