@@ -7,12 +7,12 @@ use crate::config::Config;
 /// Name of the drop-in (`/run/systemd/system/<unit>.d/50-hasan-nfs.conf`).
 pub const DROP_IN: &str = "50-hasan-nfs";
 
-/// Daemons that hold files of the state directory open (nfsdcld its database, rpc.statd and
-/// sm-notify the monitor lists): stopped before the state is linked or put back, and started
-/// again by the server unit (`Wants=`) with the pool's state.
 /// The client-tracking daemon whose database is on the pool.
 pub const NFSDCLD: &str = "nfsdcld.service";
 
+/// Daemons that hold files of the state directory open (nfsdcld its database, rpc.statd and
+/// sm-notify the monitor lists): stopped before the state is linked or put back, and started
+/// again by the server unit (`Wants=`) with the pool's state.
 pub const STATE_HOLDERS: &[&str] = &[NFSDCLD, "rpc-statd-notify.service", "rpc-statd.service"];
 
 /// Tools the drop-in runs, by absolute path.
