@@ -36,9 +36,11 @@ scanline() { lab exec "$1" "zpool status $POOL | sed -n 's/^ *scan: //p'"; }
 # fenced_since NODE EPOCH: node3's fencer logged a successful fencing (off or reboot) of NODE at or
 # after EPOCH (5 s of clock skew allowed). Its journal, not `stonith_admin --history`: the history keeps
 # one entry per target and action, so a second fencing of a node left the count of entries unchanged.
+# (read whole before grep: `grep -q` leaving early could fail `lab exec` with EPIPE, under pipefail)
 fenced_since() {
-  lab exec node3 "journalctl -q --no-pager -o cat --since=@$(( $2 - 5 )) SYSLOG_IDENTIFIER=pacemaker-fenced" \
-    | grep -qE "Operation '(off|reboot)' targeting $1 by .*: OK"
+  local log
+  log=$(lab exec node3 "journalctl -q --no-pager -o cat --since=@$(( $2 - 5 )) SYSLOG_IDENTIFIER=pacemaker-fenced")
+  grep -qE "Operation '(off|reboot)' targeting $1 by .*: OK" <<<"$log"
 }
 # backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN (in `iscsiadm -m
 # session -P 1` the "iSCSI Session State" line is the 14th after its "Target:" line: pair them by awk)
