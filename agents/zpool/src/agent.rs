@@ -23,6 +23,8 @@ pub struct Zpool {
     pub(crate) tools: Box<dyn Runner>,
     /// Answers the ZFS module's read-only ioctls.
     pub(crate) zfs: std::sync::Arc<dyn crate::zfsdev::ZfsDev>,
+    /// Mounts the pool's file systems (mount(2)).
+    pub(crate) mounter: std::sync::Arc<dyn crate::mount::Mounter>,
 }
 
 impl std::fmt::Debug for Zpool {
@@ -139,6 +141,7 @@ impl ResourceAgent for Zpool {
             fs: Fs::default(),
             tools: Box::new(SystemRunner),
             zfs: std::sync::Arc::new(crate::zfsdev::DevZfs),
+            mounter: std::sync::Arc::new(crate::mount::SystemMounter),
         })
     }
 

@@ -37,6 +37,9 @@ pub struct Dataset {
     pub sharenfs: String,
     /// `sharesmb`: `off`, `on` or share options.
     pub sharesmb: String,
+    /// How libzfs would mount it (read from the kernel; `None` from `zfs list`, then start
+    /// mounts it with `zfs mount`).
+    pub mount: Option<crate::mount::MountProps>,
 }
 
 impl Dataset {
@@ -85,6 +88,7 @@ pub fn parse(out: &str) -> Vec<Dataset> {
                 volmode: f[8].to_owned(),
                 sharenfs: f[9].to_owned(),
                 sharesmb: f[10].to_owned(),
+                mount: None,
             })
         })
         .collect()

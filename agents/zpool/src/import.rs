@@ -117,11 +117,13 @@ pub struct Policy<'a> {
 }
 
 impl Policy<'_> {
-    /// `zpool import` without `-N`: like heartbeat/ZFS's, it mounts (in parallel) and shares
-    /// every file system whose key is loaded; the agent then loads keys and mounts the rest.
+    /// `zpool import -N`: the agent then loads keys, mounts (mount(2), as libzfs does) and
+    /// shares what `zpool import` without `-N` would have (as heartbeat/ZFS's import did), without
+    /// zpool's second pass over the datasets and its `exportfs -ra` for a pool that shares
+    /// nothing.
     fn command(&self, force: bool, deadline: Instant) -> Command {
         Command::new("zpool", deadline)
-            .args(["import", "-o", "cachefile=none"])
+            .args(["import", "-N", "-o", "cachefile=none"])
             .args(force.then_some("-f"))
             .args(self.args.args())
             .args(
@@ -440,8 +442,8 @@ mod tests {
     use crate::tests::fixture;
     use libocf::ScriptedRunner as Script;
 
-    const IMPORT: &str = "zpool import -o cachefile=none labpool";
-    const FORCE: &str = "zpool import -o cachefile=none -f labpool";
+    const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
+    const FORCE: &str = "zpool import -N -o cachefile=none -f labpool";
     const NODE1: u32 = 0x0a77_000b;
     /// A system where no pool is imported (nothing at the kstat paths).
     static NO_POOL: std::sync::LazyLock<Fs> =
@@ -560,12 +562,12 @@ mod tests {
         for (importargs, command) in [
             (
                 "",
-                "zpool import -o cachefile=none -d /dev/disk/by-id/virtio-shared0-part1 labpool",
+                "zpool import -N -o cachefile=none -d /dev/disk/by-id/virtio-shared0-part1 labpool",
             ),
             // the operator's own -d wins
             (
                 "-d /dev/disk/by-path",
-                "zpool import -o cachefile=none -d /dev/disk/by-path labpool",
+                "zpool import -N -o cachefile=none -d /dev/disk/by-path labpool",
             ),
         ] {
             let args = ImportArgs::parse(importargs).unwrap();
@@ -661,7 +663,7 @@ mod tests {
     fn an_exported_pool_is_imported_plainly() {
         let args = ImportArgs::parse("-d /dev/disk/by-path").unwrap();
         let z = Script::new().ok(
-            "zpool import -o cachefile=none -d /dev/disk/by-path labpool",
+            "zpool import -N -o cachefile=none -d /dev/disk/by-path labpool",
             "",
         );
         let p = policy(&args, NODE2, "node2");
@@ -831,7 +833,10 @@ mod tests {
         let args = ImportArgs::default();
         let mut p = policy(&args, NODE2, "node2");
         p.guid = Some(16_608_963_464_861_486_314);
-        let z = Script::new().ok("zpool import -o cachefile=none -f 16608963464861486314", "");
+        let z = Script::new().ok(
+            "zpool import -N -o cachefile=none -f 16608963464861486314",
+            "",
+        );
         let got = import(&z, &budget(), &p, &disk("zdb-lu-left-imported.txt"));
         assert!(matches!(got, Ok(Imported::Forced { .. })), "{got:?}");
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::datasets::Dataset;
+use crate::mount::MountProps;
 use crate::ondisk::nvlist::{self, NvList, Value};
 use crate::start::PoolProps;
 use crate::zfsdev::{Child, ZfsDev};
@@ -118,6 +119,7 @@ pub fn pool_props(dev: &dyn ZfsDev, pool: &str) -> Result<PoolProps, KernelReadE
         }
         .to_owned(),
         guid: index("guid").unwrap_or(0),
+        readonly: index("readonly") == Some(1),
     })
 }
 
@@ -222,7 +224,25 @@ fn dataset(c: &Child, mounted: &HashSet<String>) -> Result<Option<Dataset>, Kern
         .to_owned(),
         sharenfs: dash(value_str(&props, "sharenfs").unwrap_or("off")),
         sharesmb: dash(value_str(&props, "sharesmb").unwrap_or("off")),
+        mount: fs.then(|| mount_props(&props)),
     }))
+}
+
+/// The properties libzfs mounts a file system with; ZFS's defaults for those not listed.
+fn mount_props(props: &NvList) -> MountProps {
+    let d = MountProps::default();
+    let on = |name: &str, default: bool| value_u64(props, name).map_or(default, |v| v != 0);
+    MountProps {
+        atime: on("atime", d.atime),
+        relatime: on("relatime", d.relatime),
+        devices: on("devices", d.devices),
+        exec: on("exec", d.exec),
+        setuid: on("setuid", d.setuid),
+        readonly: on("readonly", d.readonly),
+        nbmand: on("nbmand", d.nbmand),
+        overlay: on("overlay", d.overlay),
+        zoned: on("zoned", d.zoned),
+    }
 }
 
 fn value<'a>(props: &'a NvList, name: &str) -> Option<&'a Value> {
@@ -299,10 +319,40 @@ mod tests {
             .map(|d| d.name.clone())
             .collect();
         let mut read = datasets(&dev, "labpool", &mounted).unwrap();
+        // what the kernel also says: how to mount each file system (nothing set in labpool)
+        for d in &mut read {
+            let want = (d.kind == "filesystem").then(MountProps::default);
+            assert_eq!(d.mount.take(), want, "{}", d.name);
+        }
         let mut want = listed.clone();
         read.sort_by(|a, b| a.name.cmp(&b.name));
         want.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(read, want);
+    }
+
+    #[test]
+    fn mount_properties_are_read_set_or_inherited_with_defaults_for_the_rest() {
+        use crate::ondisk::nvlist::pack::P;
+        let prop = |name, value, source| {
+            P::List(name, vec![P::U64("value", value), P::Str("source", source)])
+        };
+        let props = nvlist::unpack(&crate::ondisk::nvlist::pack::pack(&[
+            prop("exec", 0, "tank"),
+            prop("setuid", 0, "tank/a"),
+            prop("relatime", 1, "tank"),
+            prop("overlay", 0, "tank/a"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            mount_props(&props),
+            MountProps {
+                exec: false,
+                setuid: false,
+                relatime: true,
+                overlay: false,
+                ..MountProps::default()
+            }
+        );
     }
 
     /// Answers as a module with another `zfs_cmd_t` layout would give them.

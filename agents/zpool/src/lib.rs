@@ -12,6 +12,7 @@ mod importargs;
 mod kernel_read;
 mod labels;
 mod mmp;
+mod mount;
 mod mountinfo;
 mod ondisk;
 mod reattach;

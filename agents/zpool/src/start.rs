@@ -12,6 +12,7 @@ use crate::hostid_attr;
 use crate::import::{self, Policy};
 use crate::kernel_read;
 use crate::mmp::MmpParams;
+use crate::mount::{self, MountCall, MountError};
 use crate::mountinfo;
 use crate::start_timeout::start_need;
 use crate::sysfs;
@@ -31,6 +32,9 @@ pub struct PoolProps {
     pub failmode: String,
     /// `guid`.
     pub guid: u64,
+    /// `readonly` (imported read-only; read from the kernel only: it makes every in-process
+    /// mount read-only, and `zfs mount` knows it by itself).
+    pub readonly: bool,
 }
 
 impl PoolProps {
@@ -228,7 +232,14 @@ impl Zpool {
         let mounted = mountinfo::mounted_datasets(&self.fs, &pool);
         kernel_read::before(&self.zfs, ctx.budget.deadline(), move |dev| {
             let props = kernel_read::pool_props(dev, &pool)?;
-            Ok((props, kernel_read::datasets(dev, &pool, &mounted)?))
+            let mut ds = kernel_read::datasets(dev, &pool, &mounted)?;
+            if props.readonly {
+                // libzfs mounts everything of a read-only pool read-only
+                ds.iter_mut()
+                    .filter_map(|d| d.mount.as_mut())
+                    .for_each(|m| m.readonly = true);
+            }
+            Ok((props, ds))
         })
     }
 
@@ -348,25 +359,26 @@ impl Zpool {
             phase.end(&format!("{} key(s) loaded", roots.len()));
         }
         let phase = Phase::begin("mounts");
-        let mounts: Vec<(usize, String)> = datasets::to_mount(&ds)
-            .iter()
-            .map(|d| (d.mountpoint.matches('/').count(), d.name.clone()))
+        let mounts: Vec<(usize, Dataset)> = datasets::to_mount(&ds)
+            .into_iter()
+            .map(|d| (d.mountpoint.matches('/').count(), d.clone()))
             .collect();
+        let in_process = mounts.iter().filter(|(_, d)| d.mount.is_some()).count();
         // parents before children; the file systems of one depth at the same time
         for depth in mounts
             .iter()
             .map(|(d, _)| *d)
             .collect::<std::collections::BTreeSet<_>>()
         {
-            let level: Vec<&String> = mounts
+            let level: Vec<&Dataset> = mounts
                 .iter()
                 .filter(|(d, _)| *d == depth)
-                .map(|(_, n)| n)
+                .map(|(_, d)| d)
                 .collect();
             let results: Vec<Result<(), OcfError>> = std::thread::scope(|s| {
                 let running: Vec<_> = level
                     .iter()
-                    .map(|name| s.spawn(|| self.mount(ctx, name)))
+                    .map(|d| s.spawn(|| self.mount(ctx, d)))
                     .collect();
                 running
                     .into_iter()
@@ -377,16 +389,33 @@ impl Zpool {
                     .collect()
             });
             results.into_iter().collect::<Result<(), OcfError>>()?;
-            for name in level {
-                mounted(&mut ds, name);
+            for d in level {
+                mounted(&mut ds, &d.name);
             }
         }
-        phase.end(&format!("{} file system(s) mounted", mounts.len()));
+        phase.end(&format!(
+            "{} file system(s) mounted, {in_process} of them in-process",
+            mounts.len()
+        ));
         self.share(ctx, &ds)?;
         self.wait_zvols(ctx, &datasets::zvol_nodes(&ds))
     }
 
-    fn mount(&self, ctx: &Ctx, name: &str) -> Result<(), OcfError> {
+    /// Mount `d` in-process as libzfs would ([`crate::mount`]); with `zfs mount` when its
+    /// properties did not come from the kernel, when it is zoned, or when the in-process mount
+    /// failed (ZFS then says why, or succeeds where this agent's call did not).
+    fn mount(&self, ctx: &Ctx, d: &Dataset) -> Result<(), OcfError> {
+        let name = d.name.as_str();
+        if let Some(props) = d.mount.filter(|p| !p.zoned) {
+            let call = MountCall::new(name, &d.mountpoint, &props);
+            match mount::mount_before(&self.mounter, call, ctx.budget.deadline()) {
+                Ok(()) => return Ok(()),
+                Err(e @ (MountError::NotEmpty(_) | MountError::TimedOut(_))) => {
+                    return Err(OcfError::generic(e.to_string()))
+                }
+                Err(e) => tracing::warn!("{e}; mounting {name} with zfs mount instead"),
+            }
+        }
         self.tools
             .run(&ctx.command("zfs").args(["mount", name]))
             .map(drop)

@@ -12,6 +12,7 @@ use libocf::{
 
 use crate::agent::Zpool;
 use crate::config::Config;
+use crate::mount::RecordingMounter;
 use crate::spec::SPEC;
 use crate::sysfs::Fs;
 use crate::zfsdev::{NoDev, RecordedDev, ZfsDev};
@@ -70,6 +71,16 @@ impl Node {
         script: impl libocf::Runner + 'static,
         zfs: Arc<dyn ZfsDev>,
     ) -> Zpool {
+        self.agent_mounting(params, script, zfs, Arc::new(RecordingMounter::default()))
+    }
+    /// An agent whose mount(2) calls go to `mounter`.
+    fn agent_mounting(
+        &self,
+        params: &[(&str, &str)],
+        script: impl libocf::Runner + 'static,
+        zfs: Arc<dyn ZfsDev>,
+        mounter: Arc<RecordingMounter>,
+    ) -> Zpool {
         let mut vars = vec![("OCF_RESKEY_pool".to_owned(), "labpool".to_owned())];
         vars.extend(
             params
@@ -81,6 +92,7 @@ impl Node {
             fs: self.fs(),
             tools: Box::new(script),
             zfs,
+            mounter,
         }
     }
 }
@@ -108,7 +120,7 @@ pub(crate) fn fixture(name: &str) -> String {
 }
 
 const LIST: &str = "zfs list -H -p -t filesystem,volume -o name,type,canmount,mountpoint,mounted,encryptionroot,keylocation,keystatus,volmode,sharenfs,sharesmb -r labpool";
-const IMPORT: &str = "zpool import -o cachefile=none labpool";
+const IMPORT: &str = "zpool import -N -o cachefile=none labpool";
 const PROPS: &str = "zpool get -H -p -o property,value multihost,failmode,guid labpool";
 const ATTRD: &str = "attrd_updater -n hasan-zfs-hostid -U 3a2b1c01";
 /// labpool's guid in the recorded labels.
@@ -153,10 +165,64 @@ const MOUNTED_BY_IMPORT: &[u8] = b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
 #[test]
 fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
     let node = Node::ready();
+    node.write("/dev/zvol/labpool/vol1", b"");
+    node.write("/dev/zvol/labpool/srv/vol2", b"");
+    // no zpool get, no zfs list, no zfs mount: the script fails the test on any command it
+    // does not name
+    let z = exported_import(&node)
+        .ok(ATTRD, "")
+        .ok("zfs load-key labpool/secret", "")
+        .ok("zfs share labpool/data", "")
+        .ok("zfs share labpool/srv/smb", "");
+    let z = Arc::new(z);
+    let mounts = Arc::new(RecordingMounter::default());
+    let a = node.agent_mounting(
+        &[],
+        z.clone(),
+        Arc::new(RecordedDev::load("zfsdev-labpool")),
+        mounts.clone(),
+    );
+    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
+    z.assert_done();
+    // every file system `zfs mount -a` mounts (not legacy, none, noauto), parents first, with
+    // the options libzfs passes for labpool's (default) properties
+    let calls = mounts.calls.lock().unwrap();
+    let mut seen: Vec<(&str, &str)> = calls
+        .iter()
+        .map(|c| (c.dataset.as_str(), c.target.as_str()))
+        .collect();
+    let depth = |t: &str| t.matches('/').count();
+    assert!(
+        seen.windows(2).all(|w| depth(w[0].1) <= depth(w[1].1)),
+        "{seen:?}"
+    );
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            ("labpool", "/labpool"),
+            ("labpool/data", "/labpool/data"),
+            ("labpool/secret", "/labpool/secret"),
+            ("labpool/secret/inner", "/labpool/secret/inner"),
+            ("labpool/srv", "/srv/lab"),
+            ("labpool/srv/smb", "/srv/lab/smb"),
+            ("labpool/srv/www", "/srv/lab/www"),
+            ("labpool/srv/www/html", "/srv/lab/www/html"),
+        ]
+    );
+    let html = calls.iter().find(|c| c.dataset == "labpool/srv/www/html");
+    assert_eq!(
+        html.unwrap().data,
+        "defaults,atime,strictatime,dev,exec,rw,suid,nomand,zfsutil,mntpoint=/srv/lab/www/html"
+    );
+}
+
+#[test]
+fn a_file_system_the_agent_cannot_mount_itself_is_mounted_by_zfs_mount() {
+    let node = Node::ready();
     node.write("/proc/self/mountinfo", MOUNTED_BY_IMPORT);
     node.write("/dev/zvol/labpool/vol1", b"");
     node.write("/dev/zvol/labpool/srv/vol2", b"");
-    // no zpool get, no zfs list: the script fails the test on any command it does not name
     let z = exported_import(&node)
         .ok(ATTRD, "")
         .ok("zfs load-key labpool/secret", "")
@@ -166,13 +232,19 @@ fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
         .ok("zfs share labpool/data", "")
         .ok("zfs share labpool/srv/smb", "");
     let z = Arc::new(z);
-    let a = node.agent_with(
+    let mounts = Arc::new(RecordingMounter {
+        fail: Some(std::io::ErrorKind::InvalidInput),
+        ..RecordingMounter::default()
+    });
+    let a = node.agent_mounting(
         &[],
         z.clone(),
         Arc::new(RecordedDev::load("zfsdev-labpool")),
+        mounts.clone(),
     );
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
     z.assert_done();
+    assert_eq!(mounts.calls.lock().unwrap().len(), 3);
 }
 
 #[test]
@@ -573,7 +645,7 @@ fn monitor_reports_drifted_tuning_as_degraded() {
 #[test]
 fn a_node_without_the_zfs_tools_is_not_installed() {
     let node = Node::ready();
-    let z = Script::new().missing("zpool import -o cachefile=none labpool");
+    let z = Script::new().missing("zpool import -N -o cachefile=none labpool");
     let e = node
         .agent(&[], z)
         .start(&ctx(Action::Start, 120, 0))
