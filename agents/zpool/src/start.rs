@@ -358,8 +358,22 @@ impl Zpool {
             }
             phase.end(&format!("{} key(s) loaded", roots.len()));
         }
+        // the zvol nodes appear (udev) while the file systems are mounted
+        let zvols = datasets::zvol_nodes(&ds);
+        std::thread::scope(|s| {
+            let waiting = s.spawn(|| self.wait_zvols(ctx, &zvols));
+            let mounted = self.mount_and_share(ctx, &mut ds);
+            let waited = waiting
+                .join()
+                .unwrap_or_else(|_| Err(OcfError::generic("waiting for the zvol nodes failed")));
+            mounted.and(waited)
+        })
+    }
+
+    /// Mount what should be mounted, parents first, then share what asks for it.
+    fn mount_and_share(&self, ctx: &Ctx, ds: &mut [Dataset]) -> Result<(), OcfError> {
         let phase = Phase::begin("mounts");
-        let mounts: Vec<(usize, Dataset)> = datasets::to_mount(&ds)
+        let mounts: Vec<(usize, Dataset)> = datasets::to_mount(ds)
             .into_iter()
             .map(|d| (d.mountpoint.matches('/').count(), d.clone()))
             .collect();
@@ -390,15 +404,14 @@ impl Zpool {
             });
             results.into_iter().collect::<Result<(), OcfError>>()?;
             for d in level {
-                mounted(&mut ds, &d.name);
+                mounted(ds, &d.name);
             }
         }
         phase.end(&format!(
             "{} file system(s) mounted, {in_process} of them in-process",
             mounts.len()
         ));
-        self.share(ctx, &ds)?;
-        self.wait_zvols(ctx, &datasets::zvol_nodes(&ds))
+        self.share(ctx, ds)
     }
 
     /// Mount `d` in-process as libzfs would ([`crate::mount`]); with `zfs mount` when its
@@ -464,7 +477,7 @@ impl Zpool {
                     list.join(", ")
                 )));
             }
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(25));
         }
     }
 }
