@@ -242,6 +242,9 @@ fn mount_props(props: &NvList) -> MountProps {
         nbmand: on("nbmand", d.nbmand),
         overlay: on("overlay", d.overlay),
         zoned: on("zoned", d.zoned),
+        selinux_context: ["context", "fscontext", "defcontext", "rootcontext"]
+            .iter()
+            .any(|p| value_str(props, p).is_some_and(|v| v != "none")),
     }
 }
 
@@ -353,6 +356,15 @@ mod tests {
                 ..MountProps::default()
             }
         );
+        let context = |value| {
+            nvlist::unpack(&crate::ondisk::nvlist::pack::pack(&[P::List(
+                "rootcontext",
+                vec![P::Str("value", value), P::Str("source", "tank")],
+            )]))
+            .unwrap()
+        };
+        assert!(!mount_props(&context("none")).selinux_context);
+        assert!(mount_props(&context("system_u:object_r:fs_t:s0")).selinux_context);
     }
 
     /// Answers as a module with another `zfs_cmd_t` layout would give them.

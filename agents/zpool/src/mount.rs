@@ -31,6 +31,9 @@ pub struct MountProps {
     pub overlay: bool,
     /// `zoned`: libzfs leaves it to a user namespace; this agent leaves it to `zfs mount`.
     pub zoned: bool,
+    /// An SELinux `context`, `fscontext`, `defcontext` or `rootcontext` other than `none`:
+    /// libzfs adds it to the options; this agent leaves such a file system to `zfs mount`.
+    pub selinux_context: bool,
 }
 
 impl Default for MountProps {
@@ -46,6 +49,7 @@ impl Default for MountProps {
             nbmand: false,
             overlay: true,
             zoned: false,
+            selinux_context: false,
         }
     }
 }
@@ -291,6 +295,7 @@ mod tests {
             nbmand: true,
             overlay: false,
             zoned: false,
+            selinux_context: false,
         };
         let c = MountCall::new("tank/b", "/srv/b", &p);
         assert_eq!(

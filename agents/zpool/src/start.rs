@@ -415,11 +415,12 @@ impl Zpool {
     }
 
     /// Mount `d` in-process as libzfs would ([`crate::mount`]); with `zfs mount` when its
-    /// properties did not come from the kernel, when it is zoned, or when the in-process mount
-    /// failed (ZFS then says why, or succeeds where this agent's call did not).
+    /// properties did not come from the kernel, when it is zoned or has an SELinux context set,
+    /// or when the in-process mount failed (ZFS then says why, or succeeds where this agent's
+    /// call did not).
     fn mount(&self, ctx: &Ctx, d: &Dataset) -> Result<(), OcfError> {
         let name = d.name.as_str();
-        if let Some(props) = d.mount.filter(|p| !p.zoned) {
+        if let Some(props) = d.mount.filter(|p| !p.zoned && !p.selinux_context) {
             let call = MountCall::new(name, &d.mountpoint, &props);
             match mount::mount_before(&self.mounter, call, ctx.budget.deadline()) {
                 Ok(()) => return Ok(()),
