@@ -49,14 +49,9 @@ pub fn before<T: Send + 'static>(
     read: impl FnOnce(&dyn ZfsDev) -> Result<T, KernelReadError> + Send + 'static,
 ) -> Result<T, String> {
     let dev = Arc::clone(dev);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // the receiver is gone only after the deadline
-        drop(tx.send(read(dev.as_ref())));
-    });
-    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
-        Err(_) => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
+    match crate::left_behind::before(deadline, move || read(dev.as_ref())) {
+        Some(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
+        None => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
     }
 }
 

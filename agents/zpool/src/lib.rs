@@ -11,6 +11,7 @@ mod import;
 mod importargs;
 mod kernel_read;
 mod labels;
+mod left_behind;
 mod mmp;
 mod mount;
 mod mountinfo;

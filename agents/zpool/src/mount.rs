@@ -74,61 +74,32 @@ impl MountCall {
     /// (`defaults,atime|noatime[,relatime|strictatime],dev|nodev,exec|noexec,rw|ro,suid|nosuid,
     /// nomand|mand,zfsutil`), the `MS_*` flags they stand for, and `mntpoint=` last.
     pub fn new(dataset: &str, target: &str, p: &MountProps) -> MountCall {
+        // libzfs adds no relatime/strictatime to noatime (strictatime would undo it)
+        let atime = p.atime.then_some(if p.relatime {
+            ("relatime", MountFlags::RELATIME)
+        } else {
+            ("strictatime", MountFlags::STRICTATIME)
+        });
+        // each property in libzfs's order: the option it asks for, and that option's flag
+        let chosen = [
+            pick(p.atime, "atime", ("noatime", MountFlags::NOATIME)),
+            atime,
+            pick(p.devices, "dev", ("nodev", MountFlags::NODEV)),
+            pick(p.exec, "exec", ("noexec", MountFlags::NOEXEC)),
+            pick(!p.readonly, "rw", ("ro", MountFlags::RDONLY)),
+            pick(p.setuid, "suid", ("nosuid", MountFlags::NOSUID)),
+            pick(
+                !p.nbmand,
+                "nomand",
+                ("mand", MountFlags::PERMIT_MANDATORY_FILE_LOCKING),
+            ),
+        ];
         let mut opts = vec!["defaults"];
         let mut flags = MountFlags::empty();
-        let mut add = |on: bool, yes: &'static str, no: &'static str, flag: MountFlags| {
-            opts.push(if on { yes } else { no });
+        for (opt, flag) in chosen.into_iter().flatten() {
+            opts.push(opt);
             flags |= flag;
-        };
-        add(
-            p.atime,
-            "atime",
-            "noatime",
-            flag_if(!p.atime, MountFlags::NOATIME),
-        );
-        if p.atime {
-            // libzfs adds no relatime/strictatime to noatime (strictatime would undo it)
-            add(
-                p.relatime,
-                "relatime",
-                "strictatime",
-                if p.relatime {
-                    MountFlags::RELATIME
-                } else {
-                    MountFlags::STRICTATIME
-                },
-            );
         }
-        add(
-            p.devices,
-            "dev",
-            "nodev",
-            flag_if(!p.devices, MountFlags::NODEV),
-        );
-        add(
-            p.exec,
-            "exec",
-            "noexec",
-            flag_if(!p.exec, MountFlags::NOEXEC),
-        );
-        add(
-            !p.readonly,
-            "rw",
-            "ro",
-            flag_if(p.readonly, MountFlags::RDONLY),
-        );
-        add(
-            p.setuid,
-            "suid",
-            "nosuid",
-            flag_if(!p.setuid, MountFlags::NOSUID),
-        );
-        add(
-            !p.nbmand,
-            "nomand",
-            "mand",
-            flag_if(p.nbmand, MountFlags::PERMIT_MANDATORY_FILE_LOCKING),
-        );
         opts.push("zfsutil");
         MountCall {
             dataset: dataset.to_owned(),
@@ -140,12 +111,17 @@ impl MountCall {
     }
 }
 
-fn flag_if(on: bool, flag: MountFlags) -> MountFlags {
-    if on {
-        flag
+/// `plain` (no flag) when the property allows, else the restricting option and its flag.
+fn pick(
+    allows: bool,
+    plain: &'static str,
+    restricting: (&'static str, MountFlags),
+) -> Option<(&'static str, MountFlags)> {
+    Some(if allows {
+        (plain, MountFlags::empty())
     } else {
-        MountFlags::empty()
-    }
+        restricting
+    })
 }
 
 /// Why a mount did not happen.
@@ -233,12 +209,7 @@ pub fn mount_before(
 ) -> Result<(), MountError> {
     let mounter = std::sync::Arc::clone(mounter);
     let dataset = call.dataset.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // the receiver is gone only after the deadline
-        drop(tx.send(mounter.mount(&call)));
-    });
-    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    crate::left_behind::before(deadline, move || mounter.mount(&call))
         .unwrap_or(Err(MountError::TimedOut(dataset)))
 }
 

@@ -377,7 +377,7 @@ impl Zpool {
             .into_iter()
             .map(|d| (d.mountpoint.matches('/').count(), d.clone()))
             .collect();
-        let in_process = mounts.iter().filter(|(_, d)| d.mount.is_some()).count();
+        let mut in_process = 0;
         // parents before children; the file systems of one depth at the same time
         for depth in mounts
             .iter()
@@ -389,7 +389,7 @@ impl Zpool {
                 .filter(|(d, _)| *d == depth)
                 .map(|(_, d)| d)
                 .collect();
-            let results: Vec<Result<(), OcfError>> = std::thread::scope(|s| {
+            let results: Vec<Result<Mounted, OcfError>> = std::thread::scope(|s| {
                 let running: Vec<_> = level
                     .iter()
                     .map(|d| s.spawn(|| self.mount(ctx, d)))
@@ -402,7 +402,9 @@ impl Zpool {
                     })
                     .collect()
             });
-            results.into_iter().collect::<Result<(), OcfError>>()?;
+            for how in results {
+                in_process += usize::from(how? == Mounted::InProcess);
+            }
             for d in level {
                 mounted(ds, &d.name);
             }
@@ -418,12 +420,12 @@ impl Zpool {
     /// properties did not come from the kernel, when it is zoned or has an SELinux context set,
     /// or when the in-process mount failed (ZFS then says why, or succeeds where this agent's
     /// call did not).
-    fn mount(&self, ctx: &Ctx, d: &Dataset) -> Result<(), OcfError> {
+    fn mount(&self, ctx: &Ctx, d: &Dataset) -> Result<Mounted, OcfError> {
         let name = d.name.as_str();
         if let Some(props) = d.mount.filter(|p| !p.zoned && !p.selinux_context) {
             let call = MountCall::new(name, &d.mountpoint, &props);
             match mount::mount_before(&self.mounter, call, ctx.budget.deadline()) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Mounted::InProcess),
                 Err(e @ (MountError::NotEmpty(_) | MountError::TimedOut(_))) => {
                     return Err(OcfError::generic(e.to_string()))
                 }
@@ -432,7 +434,7 @@ impl Zpool {
         }
         self.tools
             .run(&ctx.command("zfs").args(["mount", name]))
-            .map(drop)
+            .map(|_| Mounted::ByZfsMount)
             .map_err(|e| OcfError::from(e).context(format!("cannot mount {name}")))
     }
 
@@ -481,6 +483,15 @@ impl Zpool {
             std::thread::sleep(Duration::from_millis(25));
         }
     }
+}
+
+/// Who mounted a file system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mounted {
+    /// This agent, with mount(2).
+    InProcess,
+    /// `zfs mount`.
+    ByZfsMount,
 }
 
 /// How long the attribute update may take (it runs beside the rest of start; under a loaded

@@ -165,25 +165,9 @@ const MOUNTED_BY_IMPORT: &[u8] = b"90 22 0:50 / /labpool rw - zfs labpool rw\n\
 #[test]
 fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
     let node = Node::ready();
-    node.write("/dev/zvol/labpool/vol1", b"");
-    node.write("/dev/zvol/labpool/srv/vol2", b"");
     // no zpool get, no zfs list, no zfs mount: the script fails the test on any command it
     // does not name
-    let z = exported_import(&node)
-        .ok(ATTRD, "")
-        .ok("zfs load-key labpool/secret", "")
-        .ok("zfs share labpool/data", "")
-        .ok("zfs share labpool/srv/smb", "");
-    let z = Arc::new(z);
-    let mounts = Arc::new(RecordingMounter::default());
-    let a = node.agent_mounting(
-        &[],
-        z.clone(),
-        Arc::new(RecordedDev::load("zfsdev-labpool")),
-        mounts.clone(),
-    );
-    assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
-    z.assert_done();
+    let mounts = start_from_dev_zfs(&node, &[], RecordingMounter::default());
     // every file system `zfs mount -a` mounts (not legacy, none, noauto), parents first, with
     // the options libzfs passes for labpool's (default) properties
     let calls = mounts.calls.lock().unwrap();
@@ -221,30 +205,51 @@ fn start_reads_properties_and_datasets_from_dev_zfs_without_a_process() {
 fn a_file_system_the_agent_cannot_mount_itself_is_mounted_by_zfs_mount() {
     let node = Node::ready();
     node.write("/proc/self/mountinfo", MOUNTED_BY_IMPORT);
+    let mounts = start_from_dev_zfs(
+        &node,
+        &[
+            "zfs mount labpool/secret",
+            "zfs mount labpool/srv/smb",
+            "zfs mount labpool/secret/inner",
+        ],
+        RecordingMounter {
+            fail: Some(std::io::ErrorKind::InvalidInput),
+            ..RecordingMounter::default()
+        },
+    );
+    assert_eq!(mounts.calls.lock().unwrap().len(), 3);
+}
+
+/// Start of the exported labpool with `/dev/zfs` answering as recorded: the import, the
+/// attribute, the key, `mounts_by_zfs`, the two shares and nothing else; the mount(2) calls go to
+/// `mounter`, which is returned.
+fn start_from_dev_zfs(
+    node: &Node,
+    mounts_by_zfs: &[&str],
+    mounter: RecordingMounter,
+) -> Arc<RecordingMounter> {
     node.write("/dev/zvol/labpool/vol1", b"");
     node.write("/dev/zvol/labpool/srv/vol2", b"");
-    let z = exported_import(&node)
+    let mut z = exported_import(node)
         .ok(ATTRD, "")
-        .ok("zfs load-key labpool/secret", "")
-        .ok("zfs mount labpool/secret", "")
-        .ok("zfs mount labpool/srv/smb", "")
-        .ok("zfs mount labpool/secret/inner", "")
-        .ok("zfs share labpool/data", "")
-        .ok("zfs share labpool/srv/smb", "");
-    let z = Arc::new(z);
-    let mounts = Arc::new(RecordingMounter {
-        fail: Some(std::io::ErrorKind::InvalidInput),
-        ..RecordingMounter::default()
-    });
+        .ok("zfs load-key labpool/secret", "");
+    for m in mounts_by_zfs {
+        z = z.ok(m, "");
+    }
+    let z = Arc::new(
+        z.ok("zfs share labpool/data", "")
+            .ok("zfs share labpool/srv/smb", ""),
+    );
+    let mounter = Arc::new(mounter);
     let a = node.agent_mounting(
         &[],
         z.clone(),
         Arc::new(RecordedDev::load("zfsdev-labpool")),
-        mounts.clone(),
+        mounter.clone(),
     );
     assert_eq!(a.start(&ctx(Action::Start, 120, 0)), Ok(Started::Started));
     z.assert_done();
-    assert_eq!(mounts.calls.lock().unwrap().len(), 3);
+    mounter
 }
 
 #[test]
