@@ -17,8 +17,11 @@
 # the phase split and the time inside hasan's own code are what count.
 # Each stack starts from the same entry state (`lab restore` after each); the stacks alternate round by
 # round. Between stacks nothing of one is left for the other: the stock stack's smb.conf and nfs.conf
-# edits on node1/node2 are put back, hasan's links of /etc/exports and smb.conf that a crash leaves on
-# the powered-off node are undone by the agents' own stop.
+# edits on node1/node2 are put back (and rpcbind.socket, enabled for nfsserver as a stock Debian has it,
+# disabled again), hasan's links of /etc/exports and smb.conf that a crash leaves on the powered-off node
+# are undone by the agents' own stop. A stop that fails during the planned move gets the node fenced
+# (powered off): that is recorded as the stack's result (RESULTS/TAG.fenced, the summary says so) and the
+# node is powered on and the pool resilvered before the crash.
 #   sudo bench/failover.sh                  # LAB_NAME (default "failover-bench"), ROUNDS (default 1)
 # Uses the running san lab $LAB_NAME; if none answers, brings one up (build, up --topology san,
 # install-hasan, cluster, san-setup: ~6 min) and tears it down at the end. Not yet run: expect roughly
@@ -107,7 +110,7 @@ probe_target() {
 oks() { lab exec node3 "cat $PROBE_DIR/$1 2>/dev/null | awk '\$3 == \"ok\" { n++ } END { print n + 0 }'"; }
 probes_start() { # probes_start TAG: a probe per kind, each with 5 successful I/Os before the failover
   local k end=$((SECONDS + 120))
-  lab exec node3 "mkdir -p $PROBE_DIR"
+  lab exec node3 "mkdir -p $PROBE_DIR && rm -f $PROBE_DIR/$1.*"   # logs of an earlier run of the bench
   for k in $KINDS; do
     lab exec node3 "systemd-run -q --unit=failover-probe-$1-$k /usr/local/bin/failover-probe $k $(probe_target "$k") $PROBE_DIR/$1.$k"
   done
@@ -163,7 +166,7 @@ timeline_of() { # timeline_of SINCE TAG: prints it, keeps TAG.timeline.txt and T
 wait_group_running() { # wait_group_running SECONDS: the whole group runs on one node, GROUP_ON
   local a end=$((SECONDS + $1))
   while [ $SECONDS -lt $end ]; do
-    a=$(where pool)
+    a=$(where pool) || a=""   # a guest agent hiccup is a "not yet", not the end of the bench
     [ -n "$a" ] && [ "$(where san-smb)" = "$a" ] && { GROUP_ON=$a; return 0; }
     sleep 3
   done
@@ -232,6 +235,11 @@ XML
 # smbd (systemd:smbd reads /etc/samba/smb.conf) gets the pool's smb.conf and private dir; rpc.nfsd the
 # hasan stack's grace and lease (san-nfs: grace_time=15 lease_time=15) through /etc/nfs.conf, the stock
 # way to set them. The originals are kept beside (*.failover-bench) and put back by stock_files_restore.
+# rpcbind.socket is enabled and started, as Debian's rpcbind package leaves it (the lab image disables it):
+# Debian ships /etc/init.d/nfs-kernel-server, so nfsserver runs in its init-script mode and starts rpc.statd
+# itself before nfs-server, and rpc.statd exits when it cannot register with rpcbind — the stock start would
+# fail on every node freshly booted (e.g. the one crashed by the other stack). A marker file records that the
+# bench enabled it; stock_files_restore disables it again.
 stock_files_prepare() {
   local x ocf="env OCF_ROOT=/usr/lib/ocf OCF_RESKEY_CRM_meta_timeout=120000 OCF_RESKEY_ip=$VIP"
   printf '%s\n' "# bench/failover.sh: the stock stack's smbd serves the SAN's share from the pool" "[global]" \
@@ -251,16 +259,22 @@ stock_files_prepare() {
     lab copy "$x" "$tmp/smb.conf" /etc/samba/smb.conf 0644 >/dev/null
     lab copy "$x" "$tmp/nfs.conf.add" /tmp/nfs.conf.add 0644 >/dev/null
     lab exec "$x" "cat /etc/nfs.conf.failover-bench /tmp/nfs.conf.add > /etc/nfs.conf && rm /tmp/nfs.conf.add"
+    lab exec "$x" "{ systemctl -q is-enabled rpcbind.socket || { touch /var/lib/failover-bench.rpcbind \
+      && systemctl enable -q rpcbind.socket; }; } && systemctl start rpcbind.socket" \
+      || fail "$x: cannot enable and start rpcbind.socket"
   done
 }
-stock_files_restore() { # also nfsserver's runtime drop-in (nfs_server_scope) and its scope file
+stock_files_restore() { # also nfsserver's runtime drop-in (nfs_server_scope) and its scope file, rpcbind's
+  # enabling, and the targetcli preference iSCSITarget (lio-t) sets for good (auto_add_default_portal=false)
   local x
   for x in node1 node2; do
     lab exec "$x" "if test -e /etc/samba/smb.conf.failover-bench; then mv -f /etc/samba/smb.conf.failover-bench /etc/samba/smb.conf; fi
       if test -e /etc/nfs.conf.failover-bench; then mv -f /etc/nfs.conf.failover-bench /etc/nfs.conf; fi
       if test -e /run/systemd/system/nfs-server.service.d/51-resource-agents-unshare-uts.conf; then
         rm -f /run/systemd/system/nfs-server.service.d/51-resource-agents-unshare-uts.conf /run/sysconfig/nfs-server-scope
-        systemctl daemon-reload; fi" >/dev/null 2>&1 || echo "warning: $x: the stock stack's files not restored"
+        systemctl daemon-reload; fi
+      if test -e /var/lib/failover-bench.rpcbind; then systemctl disable -q rpcbind.socket && rm -f /var/lib/failover-bench.rpcbind; fi
+      targetcli set global auto_add_default_portal=true" >/dev/null 2>&1 || echo "warning: $x: the stock stack's files not restored"
   done
 }
 
@@ -290,12 +304,12 @@ stack_create() { # stack_create hasan|stock
 }
 stack_delete() { # stack_delete hasan|stock: both go as `lab san-resources delete` removes them (pool stops last)
   lab san-resources delete
-  [ "$1" = hasan ] || stock_files_restore
 }
 
 planned() { # planned STACK TAG
   local a b t
   a=$(where pool); b=$(other "$a")
+  [ -n "$a" ] || fail "the san group runs nowhere before the planned move"
   echo "--- $1: planned move, pcs node standby $a (node3 probing)"
   probes_start "$2"
   lab exec node3 "date +%s%3N" > "$RESULTS/$2.t0"
@@ -309,14 +323,27 @@ planned() { # planned STACK TAG
   echo "TIMING: the san group runs on $b $(elapsed "$t") s after pcs node standby $a"
   probes_recovered "$2" 600
   probes_stop "$2"
+  timeline_of "$t" "$2"   # before anything else happens in the cluster: the last failover is this one
+  # A stop that fails on $a (e.g. nfsserver's "umount: /var/lib/nfs: target is busy") makes Pacemaker fence
+  # $a, and with stonith-action=off it stays off: that is the stack's result (the timeline shows the
+  # fencing), but the crash below needs both storage nodes, so $a comes back and the pool is resilvered.
+  local fenced=0
+  if lab power "$a" status 2>/dev/null | grep -q 'is off'; then
+    fenced=1
+    echo "$a" > "$RESULTS/$2.fenced"
+    echo "--- $1: $a was fenced during the planned move (a stop failed there): powering it on"
+    lab power "$a" on
+    lab rejoin "$a"
+  fi
   lab exec -t 600 "$b" "pcs node unstandby $a"
   lab exec -t 300 "$b" "crm_resource --wait --timeout=240s" || true
-  timeline_of "$t" "$2"
+  [ "$fenced" -eq 0 ] || heal "$b"
 }
 
 crash() { # crash STACK TAG
   local a b t
   a=$(where pool); b=$(other "$a")
+  [ -n "$a" ] || fail "the san group runs nowhere before the crash"
   echo "--- $1: crash of $a (BMC power off, node3 probing)"
   probes_start "$2"
   lab exec node3 "date +%s%3N" > "$RESULTS/$2.t0"
@@ -345,6 +372,8 @@ run_stack() { # run_stack STACK ROUND
   client_disconnect
   stack_delete "$1"
   lab restore
+  # after the restore: a node fenced when a stop failed during the delete is back on only now
+  [ "$1" = hasan ] || stock_files_restore
   dirty=0
 }
 
@@ -356,6 +385,7 @@ done
 # ---- the summary (host, python3 standard library)
 python3 - "$RESULTS" "$ROUNDS" "$LAB_NAME" "$STALL_MS" <<'PY' | tee "$RESULTS/summary.txt"
 import json
+import os
 import statistics
 import sys
 
@@ -443,7 +473,8 @@ for k in KINDS:
         for r in range(1, rounds + 1):
             tag = "%s/r%d-%s-%s" % (out, r, s, k)
             run = {"tl": timeline(tag + ".json"), "io": {}, "later": {},
-                   "wall": number(tag + ".wall"), "t0": number(tag + ".t0")}
+                   "wall": number(tag + ".wall"), "t0": number(tag + ".t0"),
+                   "fenced": os.path.exists(tag + ".fenced")}
             if run["wall"] is not None:
                 run["wall"] *= 1000
             for io in IOS:
@@ -462,6 +493,7 @@ for k in KINDS:
             "later": {io: sum(x["later"][io] for x in runs) for io in IOS},
             "per": [(w, med(t["per"].get(w) for t in tls)) for w in what],
             "phases": {},
+            "fenced": [r + 1 for r, x in enumerate(runs) if x["fenced"]],
         }
         for t in tls:
             for w, name, ms in t["phases"]:
@@ -483,7 +515,7 @@ for k in KINDS:
         nst = lambda v, n: "n/a" if v is None else "%s (%d)" % (sec(v), n or 0)
         io = ["%s%s" % (sec(x["io"][i]), "*" if x["later"][i] else "") for i in IOS]
         print("%-6s %9s %8s %11s %12s %7s %7s %8s %8s %8s" % (
-            s, sec(x["detection"]), sec(x["fencing"]) if k == "crash" else "-", nst(x["stops"], x["nstops"]),
+            s, sec(x["detection"]), sec(x["fencing"]) if k == "crash" or x["fencing"] else "-", nst(x["stops"], x["nstops"]),
             nst(x["starts"], x["nstarts"]), sec(x["total"]), sec(x["wall"]), *io))
     h, st = R[k, "hasan"], R[k, "stock"]
     print("ratio stock/hasan: total %s, outage iscsi %s, nfs %s, smb %s" % (
@@ -491,6 +523,9 @@ for k in KINDS:
     for s in STACKS:
         print("  %s: cause %s" % (s, "; ".join(R[k, s]["causes"]) or "(no timeline)"))
         print("  %s steps: %s" % (s, ", ".join("%s %s" % (w, sec(ms)) for w, ms in R[k, s]["per"]) or "none"))
+        if R[k, s]["fenced"]:
+            print("  %s: the active node was fenced (a stop failed) in round(s) %s" % (
+                s, ", ".join(map(str, R[k, s]["fenced"]))))
     if h["phases"]:
         print("  hasan phases (inside its agents):")
         for (w, name), v in h["phases"].items():
