@@ -317,24 +317,37 @@ stack_delete() { # stack_delete hasan|stock: both go as `lab san-resources delet
   lab san-resources delete
 }
 
+# measured_failover TAG NODE WHAT CMD…: node3's probes on, CMD (the failover) until the group runs on
+# NODE; the wall time, the probe logs and the timeline kept under TAG
+measured_failover() {
+  local tag=$1 to=$2 what=$3 t
+  shift 3
+  probes_start "$tag"
+  lab exec node3 "date +%s%3N" > "$RESULTS/$tag.t0"
+  t=$(date +%s)
+  "$@"
+  wait_group_on "$to" 900
+  elapsed "$t" > "$RESULTS/$tag.wall"
+  echo "TIMING: the san group runs on $to $(elapsed "$t") s after $what"
+  probes_recovered "$tag" 600
+  probes_stop "$tag"
+  timeline_of "$t" "$tag"   # before anything else happens in the cluster: the last failover is this one
+}
+
+# standby_from NODE ACTIVE: as scenario 71, pcs runs on the node taking over, and the request is logged
+# as hasan-standby logs its own, which the timeline reads (Pacemaker 2.1 logs pcs's attribute change at
+# info level only)
+standby_from() {
+  lab exec "$1" "logger -t hasan 'standby requested for $2 by pcs node standby (bench failover)'"
+  lab exec -t 600 "$1" "pcs node standby $2"
+}
+
 planned() { # planned STACK TAG
-  local a b t
+  local a b
   a=$(where pool); b=$(other "$a")
   [ -n "$a" ] || fail "the san group runs nowhere before the planned move"
   echo "--- $1: planned move, pcs node standby $a (node3 probing)"
-  probes_start "$2"
-  lab exec node3 "date +%s%3N" > "$RESULTS/$2.t0"
-  t=$(date +%s)
-  # as scenario 71: the request logged as hasan-standby logs its own, which the timeline reads (Pacemaker
-  # 2.1 logs pcs's attribute change at info level only); pcs runs on the node taking over
-  lab exec "$b" "logger -t hasan 'standby requested for $a by pcs node standby (bench failover)'"
-  lab exec -t 600 "$b" "pcs node standby $a"
-  wait_group_on "$b" 900
-  elapsed "$t" > "$RESULTS/$2.wall"
-  echo "TIMING: the san group runs on $b $(elapsed "$t") s after pcs node standby $a"
-  probes_recovered "$2" 600
-  probes_stop "$2"
-  timeline_of "$t" "$2"   # before anything else happens in the cluster: the last failover is this one
+  measured_failover "$2" "$b" "pcs node standby $a" standby_from "$b" "$a"
   # A stop that fails on $a (e.g. nfsserver's "umount: /var/lib/nfs: target is busy") makes Pacemaker fence
   # $a, and with stonith-action=off it stays off: that is the stack's result (the timeline shows the
   # fencing), but the crash below needs both storage nodes, so $a comes back and the pool is resilvered.
@@ -352,20 +365,11 @@ planned() { # planned STACK TAG
 }
 
 crash() { # crash STACK TAG
-  local a b t
+  local a b
   a=$(where pool); b=$(other "$a")
   [ -n "$a" ] || fail "the san group runs nowhere before the crash"
   echo "--- $1: crash of $a (BMC power off, node3 probing)"
-  probes_start "$2"
-  lab exec node3 "date +%s%3N" > "$RESULTS/$2.t0"
-  t=$(date +%s)
-  lab power "$a" off
-  wait_group_on "$b" 900
-  elapsed "$t" > "$RESULTS/$2.wall"
-  echo "TIMING: the san group runs on $b $(elapsed "$t") s after $a lost power"
-  probes_recovered "$2" 600
-  probes_stop "$2"
-  timeline_of "$t" "$2"
+  measured_failover "$2" "$b" "$a lost power" lab power "$a" off
   echo "--- $a returns (nothing moves back)"
   lab power "$a" on
   lab rejoin "$a"
@@ -411,12 +415,6 @@ out, rounds, lab = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 STACKS, KINDS, IOS = ("hasan", "stock"), ("planned", "crash"), ("iscsi", "nfs", "smb")
 
 
-def normal_gap(done, since):
-    before = [e for e in done if e < since]
-    gaps = [b - a for a, b in zip(before, before[1:])]
-    return statistics.median(gaps) if gaps else None
-
-
 def outage(path, since):
     """(outage, normal, failed) of a probe log, in ms: outage = the longest time from `since` (node3's clock
     at the failover) in which no I/O completed successfully (from the last success before it, or `since`,
@@ -429,17 +427,18 @@ def outage(path, since):
             for line in f:
                 p = line.split()
                 if len(p) == 4 and p[0].isdigit() and p[3].isdigit():
-                    ios.append((int(p[0]) + int(p[3]), p[2] == "ok", int(p[0])))
+                    ios.append((int(p[0]) + int(p[3]), p[2] == "ok"))
     except OSError:
         return None, None, 0
     ios.sort()
-    done = [end for end, ok, _ in ios if ok]
+    done = [end for end, ok in ios if ok]
     before = [e for e in done if e < since]
     after = [e for e in done if e >= since]
-    failed = sum(1 for end, ok, start in ios if not ok and end >= since)
-    if any(not ok and end >= since and (not done or end > done[-1]) for end, ok, _ in ios):
-        return float("inf"), normal_gap(done, since), failed  # still failing when the probe stopped
-    normal = normal_gap(done, since)
+    gaps = [b - a for a, b in zip(before, before[1:])]
+    normal = statistics.median(gaps) if gaps else None
+    failed = sum(1 for end, ok in ios if not ok and end >= since)
+    if any(not ok and end >= since and (not done or end > done[-1]) for end, ok in ios):
+        return float("inf"), normal, failed  # still failing when the probe stopped
     if not after:
         return None, normal, failed
     edges = [before[-1] if before else since] + after
