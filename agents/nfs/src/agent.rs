@@ -273,6 +273,15 @@ impl Nfs {
                     pool.dir.display()
                 )));
             }
+            // a node fenced while it served, now importing the pool again: Pacemaker probes
+            // before it starts, and start puts the links right
+            (false, true) if ctx.is_probe() => {
+                return Ok(Health::Stopped(format!(
+                    "nfsd is not running here; the links to {} are left from before a crash or \
+                     fencing: a start or stop here puts them right",
+                    pool.dir.display()
+                )));
+            }
             (false, true) => {
                 return Err(OcfError::generic(
                     "nfsd has no threads but the configuration is linked from the pool (nfsd stopped or a start was interrupted)",

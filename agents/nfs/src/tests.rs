@@ -384,7 +384,7 @@ fn a_failed_start_is_undone_by_stop() {
         e.reason.contains("starting nfs-kernel-server.service"),
         "{e}"
     );
-    let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
+    let e = nfs.monitor(&recurring_monitor()).unwrap_err();
     assert!(e.reason.contains("a start was interrupted"), "{e}");
     assert_eq!(nfs.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
     std::fs::remove_dir(lab.host.path("/run/systemd/system/nfs-server.service.d")).unwrap();
@@ -473,7 +473,8 @@ fn a_server_that_tracks_clients_without_nfsdcld_is_stopped_and_start_fails() {
 /// A node fenced while it served comes back with /etc/exports and the state still linked to a pool
 /// that is now imported on the other node: its probe says "not running" (7) and changes nothing; a
 /// "failed" here made Pacemaker stop the group on both nodes and start it anew (lab 74: it moved
-/// back to the returning node). With the pool here, the same links without nfsd stay a failure.
+/// back to the returning node). With the pool here, the same links without nfsd stay a failure for a
+/// recurring monitor (a probe: the next test).
 #[test]
 fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
     let lab = Lab::new();
@@ -481,7 +482,7 @@ fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
     nfs.start(&ctx(Action::Start)).unwrap();
     // the crash and the reboot: no nfsd threads; the pool is imported on the other node
     std::fs::write(lab.host.path("/proc/fs/nfsd/threads"), "0\n").unwrap();
-    let e = nfs.monitor(&ctx(Action::Monitor)).unwrap_err();
+    let e = nfs.monitor(&recurring_monitor()).unwrap_err();
     assert!(e.reason.contains("nfsd has no threads"), "{e}");
     let elsewhere = lab.pool.with_file_name("elsewhere");
     std::fs::rename(&lab.pool, &elsewhere).unwrap();
@@ -490,6 +491,37 @@ fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
     match nfs.monitor(&ctx(Action::Monitor)) {
         Ok(Health::Stopped(why)) => assert!(why.contains("left from before"), "{why}"),
         other => panic!("probe after a crash: {other:?}"),
+    }
+    assert_eq!(lab.tree(), before, "a probe changes nothing");
+    assert!(units.calls.lock().unwrap().is_empty());
+}
+
+/// A recurring monitor (interval 30 s).
+fn recurring_monitor() -> Ctx {
+    let env = OcfEnv {
+        interval: std::time::Duration::from_secs(30),
+        ..Default::default()
+    };
+    Ctx::new(&SPEC, Action::Monitor, env)
+}
+
+/// Lab 73: a node fenced while it served (75) rejoins with its links left; the next time the
+/// group starts there, Pacemaker probes nfs after the pool is imported on that node. nfsd is not
+/// running: the probe says "not running" (7), and start puts things right; a recurring monitor
+/// with the same files still fails (nfsd died).
+#[test]
+fn a_probe_with_leftover_links_and_the_pool_here_is_not_running() {
+    let lab = Lab::new();
+    let (nfs, units) = lab.agent(&[], None);
+    nfs.start(&ctx(Action::Start)).unwrap();
+    std::fs::write(lab.host.path("/proc/fs/nfsd/threads"), "0\n").unwrap();
+    let e = nfs.monitor(&recurring_monitor()).unwrap_err();
+    assert!(e.reason.contains("nfsd has no threads"), "{e}");
+    units.calls.lock().unwrap().clear();
+    let before = lab.tree();
+    match nfs.monitor(&ctx(Action::Monitor)) {
+        Ok(Health::Stopped(why)) => assert!(why.contains("left from before"), "{why}"),
+        other => panic!("probe with leftover links: {other:?}"),
     }
     assert_eq!(lab.tree(), before, "a probe changes nothing");
     assert!(units.calls.lock().unwrap().is_empty());

@@ -168,7 +168,7 @@ impl Smb {
         Ok(Stopped::Stopped)
     }
 
-    fn do_monitor(&self) -> Result<Health, OcfError> {
+    fn do_monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
         let pool = self.pool();
         let pid = self.host.smbd_pid();
         match (pid, pool.any_linked()) {
@@ -184,6 +184,15 @@ impl Smb {
                 return Ok(Health::Stopped(format!(
                     "smbd is not running here; the links to {} left from before a crash or \
                      fencing lead nowhere (the pool is not here): a start or stop here puts them right",
+                    pool.dir.display()
+                )))
+            }
+            // a node fenced while it served, now importing the pool again: Pacemaker probes
+            // before it starts, and start puts the links right
+            (None, true) if ctx.is_probe() => {
+                return Ok(Health::Stopped(format!(
+                    "smbd is not running here; the links to {} are left from before a crash or \
+                     fencing: a start or stop here puts them right",
                     pool.dir.display()
                 )))
             }
@@ -251,7 +260,7 @@ impl ResourceAgent for Smb {
         self.do_stop(ctx)
     }
 
-    fn monitor(&self, _ctx: &Ctx) -> Result<Health, OcfError> {
-        self.do_monitor()
+    fn monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
+        self.do_monitor(ctx)
     }
 }

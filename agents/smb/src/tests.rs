@@ -331,3 +331,34 @@ fn a_probe_after_a_crash_with_the_pool_elsewhere_is_not_running() {
     std::fs::rename(&elsewhere, &lab.pool).unwrap();
     assert_eq!(lab.tree(), before_start, "the node's own files are back");
 }
+
+/// A recurring monitor (interval 30 s).
+fn recurring_monitor() -> Ctx {
+    let env = OcfEnv {
+        interval: std::time::Duration::from_secs(30),
+        ..Default::default()
+    };
+    Ctx::new(&SPEC, Action::Monitor, env)
+}
+
+/// Lab 73: a node fenced while it served (75) rejoins with its links left; the next time the
+/// group starts there, Pacemaker probes smb after the pool is imported on that node. smbd is not
+/// running: the probe says "not running" (7), and start puts things right; a recurring monitor
+/// with the same files still fails (smbd died).
+#[test]
+fn a_probe_with_leftover_links_and_the_pool_here_is_not_running() {
+    let lab = Lab::new();
+    let (smb, units, _) = lab.agent(lab.testparm(0, GOOD_CONF, "Loaded services file OK.\n"));
+    smb.start(&ctx(Action::Start)).unwrap();
+    units.smbd(false);
+    let e = smb.monitor(&recurring_monitor()).unwrap_err();
+    assert!(e.reason.contains("smbd is not running but"), "{e}");
+    units.calls.lock().unwrap().clear();
+    let before = lab.tree();
+    match smb.monitor(&ctx(Action::Monitor)) {
+        Ok(Health::Stopped(why)) => assert!(why.contains("left from before"), "{why}"),
+        other => panic!("probe with leftover links: {other:?}"),
+    }
+    assert_eq!(lab.tree(), before, "a probe changes nothing");
+    assert!(units.calls.lock().unwrap().is_empty());
+}
