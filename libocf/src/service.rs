@@ -158,12 +158,44 @@ pub fn unit_installed(unit: &str) -> bool {
         .any(|d| Path::new(d).join(unit).symlink_metadata().is_ok())
 }
 
+/// The unit's canonical name from its files in `dirs` (the first that has it), without a fork:
+/// an alias is a symlink to the unit's file (`nfs-kernel-server.service -> nfs-server.service`
+/// on Debian), a unit file is its own name. `None`: not found, or a link that is not a unit of
+/// the same type (masked: `-> /dev/null`); ask systemd then.
+pub fn canonical_from_files(dirs: &[&Path], unit: &str) -> Option<String> {
+    let suffix = unit.rsplit_once('.').map(|(_, s)| s)?;
+    let mut name = unit.to_owned();
+    for _ in 0..8 {
+        let path = dirs
+            .iter()
+            .map(|d| d.join(&name))
+            .find(|p| p.symlink_metadata().is_ok())?;
+        let Ok(target) = std::fs::read_link(&path) else {
+            return Some(name); // a file: the unit itself
+        };
+        let next = target.file_name()?.to_str()?.to_owned();
+        if next.rsplit_once('.').map(|(_, s)| s) != Some(suffix) {
+            return None;
+        }
+        if next == name {
+            return Some(name); // a link to the same name elsewhere (a linked unit file)
+        }
+        name = next;
+    }
+    None
+}
+
 /// Starts, stops and configures systemd units.
 pub trait Units {
     /// `systemctl start UNIT`, waiting for the job.
     fn start(&self, unit: &str, deadline: Instant) -> Result<(), CommandError>;
     /// `systemctl stop UNIT`, waiting for the job.
     fn stop(&self, unit: &str, deadline: Instant) -> Result<(), CommandError>;
+    /// `systemctl stop UNIT…`: one transaction, stopped in the reverse of their start order,
+    /// waiting for all jobs (one call instead of one per unit; units that do not run cost nothing).
+    fn stop_all(&self, units: &[&str], deadline: Instant) -> Result<(), CommandError> {
+        units.iter().try_for_each(|u| self.stop(u, deadline))
+    }
     /// `systemctl reload UNIT`.
     fn reload(&self, unit: &str, deadline: Instant) -> Result<(), CommandError>;
     /// `systemctl daemon-reload` (after a drop-in changed).
@@ -210,6 +242,12 @@ impl Units for Systemd {
     fn stop(&self, unit: &str, deadline: Instant) -> Result<(), CommandError> {
         self.systemctl(&["stop", unit], deadline).map(drop)
     }
+    fn stop_all(&self, units: &[&str], deadline: Instant) -> Result<(), CommandError> {
+        let args: Vec<&str> = std::iter::once("stop")
+            .chain(units.iter().copied())
+            .collect();
+        self.systemctl(&args, deadline).map(drop)
+    }
     fn reload(&self, unit: &str, deadline: Instant) -> Result<(), CommandError> {
         self.systemctl(&["reload", unit], deadline).map(drop)
     }
@@ -217,6 +255,10 @@ impl Units for Systemd {
         self.systemctl(&["daemon-reload"], deadline).map(drop)
     }
     fn canonical(&self, unit: &str, deadline: Instant) -> Result<String, CommandError> {
+        let dirs: Vec<&Path> = UNIT_DIRS.iter().map(Path::new).collect();
+        if let Some(name) = canonical_from_files(&dirs, unit) {
+            return Ok(name);
+        }
         let out = self.systemctl(&["show", "--property=Id", "--value", unit], deadline)?;
         let id = out.trim();
         Ok(if id.is_empty() {
@@ -333,6 +375,9 @@ pub mod fake {
         fn stop(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
             self.record(format!("stop {unit}"))
         }
+        fn stop_all(&self, units: &[&str], _: Instant) -> Result<(), CommandError> {
+            self.record(format!("stop {}", units.join(" ")))
+        }
         fn reload(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
             self.record(format!("reload {unit}"))
         }
@@ -408,6 +453,32 @@ mod tests {
     }
 
     #[test]
+    fn canonical_names_come_from_the_unit_files() {
+        // Debian 12's nfs-kernel-server: an alias symlink beside the unit
+        let tmp = tempfile::tempdir().unwrap();
+        let (etc, lib) = (tmp.path().join("etc"), tmp.path().join("lib"));
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join("nfs-server.service"), "[Unit]\n").unwrap();
+        std::os::unix::fs::symlink("nfs-server.service", lib.join("nfs-kernel-server.service"))
+            .unwrap();
+        std::os::unix::fs::symlink("/dev/null", etc.join("smbd.service")).unwrap();
+        std::fs::write(lib.join("smbd.service"), "[Unit]\n").unwrap();
+        let dirs = [etc.as_path(), lib.as_path()];
+        let c = |u| canonical_from_files(&dirs, u);
+        assert_eq!(
+            c("nfs-kernel-server.service").as_deref(),
+            Some("nfs-server.service")
+        );
+        assert_eq!(
+            c("nfs-server.service").as_deref(),
+            Some("nfs-server.service")
+        );
+        assert_eq!(c("smbd.service"), None, "masked: systemd is asked");
+        assert_eq!(c("nmbd.service"), None, "not installed: systemd is asked");
+    }
+
+    #[test]
     fn systemd_runs_systemctl_with_the_deadline() {
         // recorded on Debian 12: the alias resolves to the unit's Id; a failed job's message
         let script = crate::ScriptedRunner::new()
@@ -419,7 +490,8 @@ mod tests {
                 "systemctl start smbd.service",
                 "Job for smbd.service failed because the control process exited with error code.",
             )
-            .ok("systemctl daemon-reload", "");
+            .ok("systemctl daemon-reload", "")
+            .ok("systemctl stop nfs-server.service nfsdcld.service", "");
         let sd = Systemd::with(Box::new(script));
         let soon = Instant::now() + std::time::Duration::from_secs(5);
         assert_eq!(
@@ -429,6 +501,8 @@ mod tests {
         let e = sd.start("smbd.service", soon).unwrap_err();
         assert!(e.to_string().contains("control process exited"), "{e}");
         sd.daemon_reload(soon).unwrap();
+        sd.stop_all(&["nfs-server.service", "nfsdcld.service"], soon)
+            .unwrap();
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::host::{export_lines, Host};
 use crate::layout;
 use crate::rpc;
 use crate::spec::SPEC;
-use crate::unit::{drop_in_text, DROP_IN, NFSDCLD, RPC_NFSD, SH, STATE_HOLDERS, UNSHARE};
+use crate::unit::{drop_in_text, env_text, DROP_IN, NFSDCLD, RPC_NFSD, SH, STATE_HOLDERS, UNSHARE};
 
 /// ocf:hasan:nfs.
 pub struct Nfs {
@@ -77,15 +77,20 @@ impl Nfs {
         SocketAddr::new(ip, rpc::NFS_PORT)
     }
 
-    fn stop_state_holders(&self, ctx: &Ctx) -> Result<(), OcfError> {
-        for h in STATE_HOLDERS {
-            if (self.installed)(h) {
-                self.units
-                    .stop(h, ctx.budget.deadline())
-                    .map_err(|e| failed(&format!("stopping {h}"), e))?;
-            }
-        }
-        Ok(())
+    /// Stop the server and the daemons that hold its state, in one systemctl call (systemd
+    /// stops the server first: it is ordered after them).
+    fn stop_server_and_state_holders(&self, ctx: &Ctx, unit: &str) -> Result<(), OcfError> {
+        let units: Vec<&str> = std::iter::once(unit)
+            .chain(
+                STATE_HOLDERS
+                    .iter()
+                    .copied()
+                    .filter(|h| (self.installed)(h)),
+            )
+            .collect();
+        self.units
+            .stop_all(&units, ctx.budget.deadline())
+            .map_err(|e| failed(&format!("stopping {}", units.join(" ")), e))
     }
 
     /// Start nfsd with its client tracking in `nfsdcld`, whose database is on the pool: nfsdcld
@@ -174,13 +179,16 @@ impl Nfs {
         let phase = Phase::begin("links");
         if !pool.not_in_place().is_empty() || self.host.nfsd_threads() > 0 {
             // nothing may run on the node's own files while they are swapped for the pool's
-            self.units
-                .stop(&unit, deadline)
-                .map_err(|e| failed(&format!("stopping {unit}"), e))?;
-            self.stop_state_holders(ctx)?;
+            self.stop_server_and_state_holders(ctx, &unit)?;
             pool.link_all()?;
         }
-        let changed = drop_in.write(&drop_in_text(&self.cfg)).map_err(|e| {
+        self.host.write_env(&env_text(&self.cfg)).map_err(|e| {
+            OcfError::generic(format!(
+                "cannot write {}: {e}",
+                self.host.env_file().display()
+            ))
+        })?;
+        let changed = drop_in.write(&drop_in_text()).map_err(|e| {
             OcfError::generic(format!("cannot write {}: {e}", drop_in.path.display()))
         })?;
         if changed {
@@ -227,26 +235,22 @@ impl Nfs {
             }
             Err(e) => return Err(e),
         };
-        let drop_in = self.drop_in(&unit, ctx)?;
-        let had_drop_in = drop_in.path.exists();
-        if !running && !linked && !aside && !had_drop_in {
+        let had_env = self.host.env_file().exists();
+        if !running && !linked && !aside && !had_env {
             return Ok(Stopped::AlreadyStopped);
         }
-        let deadline = ctx.budget.deadline();
         if running || linked {
-            self.units
-                .stop(&unit, deadline)
-                .map_err(|e| failed(&format!("stopping {unit}"), e))?;
+            self.stop_server_and_state_holders(ctx, &unit)?;
             self.wait_for(ctx, "nfsd threads ending", || self.host.nfsd_threads() == 0)?;
-            self.stop_state_holders(ctx)?;
         }
-        if drop_in.remove().map_err(|e| {
-            OcfError::generic(format!("cannot remove {}: {e}", drop_in.path.display()))
-        })? {
-            self.units
-                .daemon_reload(deadline)
-                .map_err(|e| failed("systemctl daemon-reload", e))?;
-        }
+        // the drop-in stays (no daemon-reload): without its environment file the unit runs plain
+        // rpc.nfsd, as the distribution's does
+        self.host.remove_env().map_err(|e| {
+            OcfError::generic(format!(
+                "cannot remove {}: {e}",
+                self.host.env_file().display()
+            ))
+        })?;
         pool.restore_all()?;
         Ok(Stopped::Stopped)
     }

@@ -84,6 +84,17 @@ impl Units for FakeSystemd {
         }
         Ok(())
     }
+    fn stop_all(&self, units: &[&str], d: Instant) -> Result<(), CommandError> {
+        self.record(format!("stop {}", units.join(" ")));
+        for u in units {
+            self.stop(u, d)?;
+        }
+        // one call: its single stops are not what systemctl was asked
+        let mut calls = self.calls.lock().unwrap();
+        let keep = calls.len() - units.len();
+        calls.truncate(keep);
+        Ok(())
+    }
     fn reload(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
         self.record(format!("reload {unit}"));
         Ok(())
@@ -228,6 +239,9 @@ impl Units for Shared {
     fn stop(&self, u: &str, d: Instant) -> Result<(), CommandError> {
         self.0.stop(u, d)
     }
+    fn stop_all(&self, u: &[&str], d: Instant) -> Result<(), CommandError> {
+        self.0.stop_all(u, d)
+    }
     fn reload(&self, u: &str, d: Instant) -> Result<(), CommandError> {
         self.0.reload(u, d)
     }
@@ -264,14 +278,13 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
     assert_eq!(
         *units.calls.lock().unwrap(),
         [
-            "stop nfs-kernel-server.service",
-            "stop nfsdcld.service",
-            "stop rpc-statd.service",
+            "stop nfs-kernel-server.service nfsdcld.service rpc-statd.service",
             "daemon-reload",
             "start nfsdcld.service",
             "start nfs-kernel-server.service"
         ],
-        "the daemons holding state stop before the links, nfsdcld starts before the server"
+        "the daemons holding state stop before the links (one call), the drop-in is new, nfsdcld \
+         starts before the server"
     );
     assert_eq!(
         std::fs::read_link(lab.host.path("/etc/exports")).unwrap(),
@@ -289,6 +302,12 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
         .host
         .path("/run/systemd/system/nfs-server.service.d/50-hasan-nfs.conf");
     let text = std::fs::read_to_string(&drop_in).unwrap();
+    assert!(
+        text.contains("EnvironmentFile=-/run/hasan/nfs.env\n"),
+        "{text}"
+    );
+    let env = lab.host.path("/run/hasan/nfs.env");
+    let text = std::fs::read_to_string(&env).unwrap();
     assert!(text.contains("--grace-time 15"), "{text}");
     assert_eq!(nfs.monitor(&ctx(Action::Monitor)).unwrap(), Health::Degraded(
         "the pool's exports list paths but nothing is exported (run the reload action and look at exportfs's errors)".into()
@@ -315,18 +334,17 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
     assert_eq!(nfs.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
     assert_eq!(
         *units.calls.lock().unwrap(),
-        [
-            "stop nfs-kernel-server.service",
-            "stop nfsdcld.service",
-            "stop rpc-statd.service",
-            "daemon-reload"
-        ]
+        ["stop nfs-kernel-server.service nfsdcld.service rpc-statd.service"],
+        "no daemon-reload: the drop-in stays"
     );
-    assert!(!drop_in.exists());
-    std::fs::remove_dir(drop_in.parent().unwrap()).unwrap();
+    assert!(
+        !env.exists(),
+        "the settings are gone: the unit runs plain rpc.nfsd"
+    );
+    assert!(drop_in.exists());
     assert_eq!(
         lab.tree(),
-        before,
+        with_drop_in(before.clone()),
         "the node's own files are back, nothing dangles"
     );
     units.calls.lock().unwrap().clear();
@@ -339,6 +357,37 @@ fn start_links_then_starts_and_stop_stops_then_restores() {
         nfs.monitor(&ctx(Action::Monitor)),
         Ok(Health::Stopped(_))
     ));
+
+    // the next start after a stop: the drop-in is in place, no daemon-reload
+    let (nfs, units) = lab.agent(&[("grace_time", "20")], None);
+    assert_eq!(nfs.start(&ctx(Action::Start)).unwrap(), Started::Started);
+    assert_eq!(
+        *units.calls.lock().unwrap(),
+        [
+            "stop nfs-kernel-server.service nfsdcld.service rpc-statd.service",
+            "start nfsdcld.service",
+            "start nfs-kernel-server.service"
+        ],
+    );
+    let text = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        text.contains("--grace-time 20"),
+        "new settings, no reload: {text}"
+    );
+}
+
+/// The tree of a node before the resource ran, plus the drop-in that stays after a stop (and
+/// the directory of its environment file).
+fn with_drop_in(mut tree: Vec<String>) -> Vec<String> {
+    let drop_in = "run/systemd/system/nfs-server.service.d/50-hasan-nfs.conf";
+    tree.push(format!(
+        "{drop_in}: {:?}",
+        crate::unit::drop_in_text().into_bytes()
+    ));
+    tree.push("run/systemd/system/nfs-server.service.d/".into());
+    tree.push("run/hasan/".into());
+    tree.sort();
+    tree
 }
 
 #[test]
@@ -387,8 +436,7 @@ fn a_failed_start_is_undone_by_stop() {
     let e = nfs.monitor(&recurring_monitor()).unwrap_err();
     assert!(e.reason.contains("a start was interrupted"), "{e}");
     assert_eq!(nfs.stop(&ctx(Action::Stop)).unwrap(), Stopped::Stopped);
-    std::fs::remove_dir(lab.host.path("/run/systemd/system/nfs-server.service.d")).unwrap();
-    assert_eq!(lab.tree(), before);
+    assert_eq!(lab.tree(), with_drop_in(before));
 }
 
 #[test]
