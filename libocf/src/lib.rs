@@ -197,6 +197,7 @@ pub mod agent;
 pub mod budget;
 pub mod command;
 pub mod env;
+pub mod left_behind;
 pub mod log;
 pub mod manpage;
 pub mod metadata;

@@ -49,7 +49,7 @@ pub fn before<T: Send + 'static>(
     read: impl FnOnce(&dyn ZfsDev) -> Result<T, KernelReadError> + Send + 'static,
 ) -> Result<T, String> {
     let dev = Arc::clone(dev);
-    match crate::left_behind::before(deadline, move || read(dev.as_ref())) {
+    match libocf::left_behind::before(deadline, move || read(dev.as_ref())) {
         Some(read) => read.map_err(|e| format!("reading /dev/zfs: {e}")),
         None => Err("/dev/zfs did not answer before the action's deadline".to_owned()),
     }

@@ -11,7 +11,6 @@ mod import;
 mod importargs;
 mod kernel_read;
 mod labels;
-mod left_behind;
 mod mmp;
 mod mount;
 mod mountinfo;

@@ -209,7 +209,7 @@ pub fn mount_before(
 ) -> Result<(), MountError> {
     let mounter = std::sync::Arc::clone(mounter);
     let dataset = call.dataset.clone();
-    crate::left_behind::before(deadline, move || mounter.mount(&call))
+    libocf::left_behind::before(deadline, move || mounter.mount(&call))
         .unwrap_or(Err(MountError::TimedOut(dataset)))
 }
 

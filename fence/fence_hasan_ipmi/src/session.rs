@@ -131,20 +131,17 @@ pub fn resolve(t: &Target, deadline: Instant) -> Result<Vec<SocketAddr>, FenceEr
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, t.port)]);
     }
-    let (tx, rx) = std::sync::mpsc::channel();
     let (name, port) = (host.to_owned(), t.port);
-    std::thread::spawn(move || {
-        let _ = tx.send(
-            (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.collect::<Vec<_>>()),
-        );
+    let resolved = libocf::left_behind::before(deadline, move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
     });
-    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(unreachable(t, "has no address")),
-        Ok(Err(e)) => Err(unreachable(t, &format!("cannot be resolved: {e}"))),
-        Err(_) => Err(unreachable(t, "could not be resolved in time")),
+    match resolved {
+        Some(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Some(Ok(_)) => Err(unreachable(t, "has no address")),
+        Some(Err(e)) => Err(unreachable(t, &format!("cannot be resolved: {e}"))),
+        None => Err(unreachable(t, "could not be resolved in time")),
     }
 }
 
