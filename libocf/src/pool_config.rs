@@ -18,6 +18,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::agent::Health;
 use crate::status::OcfError;
 
 /// Suffix of the node's own file or directory while the pool's one is linked in its place.
@@ -384,6 +385,60 @@ impl PoolConfig {
     pub fn any_linked(&self) -> bool {
         self.links.iter().any(PoolLink::is_linked)
     }
+
+    /// A monitor's first answer from whether `daemon` runs here and how the links stand, before
+    /// it looks closer: `Ok(None)` when the daemon runs with every link in place (go on);
+    /// `Ok(Some(Health::Stopped))` when nothing of this resource runs here, which includes the links a
+    /// node fenced while it served still has after its reboot: to a pool that is elsewhere, or, at a
+    /// probe, to the pool imported here again (Pacemaker probes before it starts, and start or
+    /// stop puts them right); `Err` when the daemon died with the links in place (a recurring
+    /// monitor) or a link is not in place. No fork.
+    pub fn monitor_links(
+        &self,
+        daemon: &str,
+        running: bool,
+        probe: bool,
+    ) -> Result<Option<Health>, OcfError> {
+        let left = |how: &str| {
+            Ok(Some(Health::Stopped(format!(
+                "{daemon} is not running here; the links to {} {how}: a start or stop here puts \
+                 them right",
+                self.dir.display()
+            ))))
+        };
+        match (running, self.any_linked()) {
+            (false, false) => {
+                return Ok(Some(Health::Stopped(format!(
+                    "{daemon} is not running here"
+                ))))
+            }
+            (true, false) => return Ok(Some(Health::Stopped(format!(
+                "{daemon} runs, but not with the configuration from the pool (not this resource)"
+            )))),
+            (false, true) if !self.dir_present() => {
+                return left(
+                    "left from before a crash or fencing lead nowhere (the pool is not here)",
+                )
+            }
+            (false, true) if probe => return left("are left from before a crash or fencing"),
+            (false, true) => {
+                return Err(OcfError::generic(format!(
+                    "{daemon} is not running but the configuration is linked from the pool \
+                     ({daemon} died or a start was interrupted)"
+                )))
+            }
+            (true, true) => {}
+        }
+        let missing = self.not_in_place();
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let what: Vec<String> = missing.iter().map(|l| l.to_string()).collect();
+        Err(OcfError::generic(format!(
+            "not in place: {}",
+            what.join(", ")
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -446,6 +501,38 @@ mod tests {
             out.sort();
             out
         }
+    }
+
+    #[test]
+    fn monitor_links_tells_stopped_left_over_died_and_not_in_place() {
+        let n = Node::new();
+        let c = n.config();
+        let stopped = |r: Result<Option<Health>, OcfError>| match r {
+            Ok(Some(Health::Stopped(why))) => why,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            stopped(c.monitor_links("nfsd", false, false)),
+            "nfsd is not running here"
+        );
+        assert!(stopped(c.monitor_links("nfsd", true, false)).contains("not this resource"));
+        c.link_all().unwrap();
+        assert_eq!(c.monitor_links("nfsd", true, false).unwrap(), None);
+        // the daemon died: a recurring monitor fails, a probe (after a fencing) does not
+        let e = c.monitor_links("nfsd", false, false).unwrap_err();
+        assert!(
+            e.reason.contains("nfsd died or a start was interrupted"),
+            "{e}"
+        );
+        assert!(stopped(c.monitor_links("nfsd", false, true)).contains("are left from before"));
+        // a link replaced behind the agent's back
+        fs::remove_file(n.p("etc/exports")).unwrap();
+        fs::write(n.p("etc/exports"), "").unwrap();
+        let e = c.monitor_links("nfsd", true, false).unwrap_err();
+        assert!(e.reason.starts_with("not in place: "), "{e}");
+        // the pool is elsewhere: every monitor says not running
+        fs::rename(n.p("pool"), n.p("elsewhere")).unwrap();
+        assert!(stopped(c.monitor_links("nfsd", false, false)).contains("lead nowhere"));
     }
 
     #[test]

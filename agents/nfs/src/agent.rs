@@ -256,50 +256,9 @@ impl Nfs {
     }
 
     fn do_monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
-        let pool = self.pool();
-        let threads = self.host.nfsd_threads();
-        let linked = pool.any_linked();
-        match (threads > 0, linked) {
-            (false, false) => {
-                return Ok(Health::Stopped("nfsd is not running here".into()));
-            }
-            (true, false) => {
-                return Ok(Health::Stopped(
-                    "nfsd runs, but not with the configuration from the pool (not this resource)"
-                        .into(),
-                ));
-            }
-            // a node fenced while it served: the links outlive the reboot, the pool is elsewhere
-            (false, true) if !pool.dir_present() => {
-                return Ok(Health::Stopped(format!(
-                    "nfsd is not running here; the links to {} left from before a crash or \
-                     fencing lead nowhere (the pool is not here): a start or stop here puts them right",
-                    pool.dir.display()
-                )));
-            }
-            // a node fenced while it served, now importing the pool again: Pacemaker probes
-            // before it starts, and start puts the links right
-            (false, true) if ctx.is_probe() => {
-                return Ok(Health::Stopped(format!(
-                    "nfsd is not running here; the links to {} are left from before a crash or \
-                     fencing: a start or stop here puts them right",
-                    pool.dir.display()
-                )));
-            }
-            (false, true) => {
-                return Err(OcfError::generic(
-                    "nfsd has no threads but the configuration is linked from the pool (nfsd stopped or a start was interrupted)",
-                ));
-            }
-            (true, true) => {}
-        }
-        let missing = pool.not_in_place();
-        if !missing.is_empty() {
-            let what: Vec<String> = missing.iter().map(|l| l.to_string()).collect();
-            return Err(OcfError::generic(format!(
-                "not in place: {}",
-                what.join(", ")
-            )));
+        let running = self.host.nfsd_threads() > 0;
+        if let Some(h) = self.pool().monitor_links("nfsd", running, ctx.is_probe())? {
+            return Ok(h);
         }
         if !self.listening_ok() {
             return Err(OcfError::generic(format!(

@@ -169,47 +169,9 @@ impl Smb {
     }
 
     fn do_monitor(&self, ctx: &Ctx) -> Result<Health, OcfError> {
-        let pool = self.pool();
-        let pid = self.host.smbd_pid();
-        match (pid, pool.any_linked()) {
-            (None, false) => return Ok(Health::Stopped("smbd is not running here".into())),
-            (Some(_), false) => {
-                return Ok(Health::Stopped(
-                    "smbd runs, but not with the configuration from the pool (not this resource)"
-                        .into(),
-                ))
-            }
-            // a node fenced while it served: the links outlive the reboot, the pool is elsewhere
-            (None, true) if !pool.dir_present() => {
-                return Ok(Health::Stopped(format!(
-                    "smbd is not running here; the links to {} left from before a crash or \
-                     fencing lead nowhere (the pool is not here): a start or stop here puts them right",
-                    pool.dir.display()
-                )))
-            }
-            // a node fenced while it served, now importing the pool again: Pacemaker probes
-            // before it starts, and start puts the links right
-            (None, true) if ctx.is_probe() => {
-                return Ok(Health::Stopped(format!(
-                    "smbd is not running here; the links to {} are left from before a crash or \
-                     fencing: a start or stop here puts them right",
-                    pool.dir.display()
-                )))
-            }
-            (None, true) => {
-                return Err(OcfError::generic(
-                    "smbd is not running but the configuration is linked from the pool (smbd died or a start was interrupted)",
-                ))
-            }
-            (Some(_), true) => {}
-        }
-        let missing = pool.not_in_place();
-        if !missing.is_empty() {
-            let what: Vec<String> = missing.iter().map(|l| l.to_string()).collect();
-            return Err(OcfError::generic(format!(
-                "not in place: {}",
-                what.join(", ")
-            )));
+        let running = self.host.smbd_pid().is_some();
+        if let Some(h) = self.pool().monitor_links("smbd", running, ctx.is_probe())? {
+            return Ok(h);
         }
         match self.listener() {
             Listener::OnAddress => Ok(Health::Running),
