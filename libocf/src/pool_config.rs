@@ -412,9 +412,11 @@ impl PoolConfig {
                     "{daemon} is not running here"
                 ))))
             }
-            (true, false) => return Ok(Some(Health::Stopped(format!(
+            (true, false) => {
+                return Ok(Some(Health::Stopped(format!(
                 "{daemon} runs, but not with the configuration from the pool (not this resource)"
-            )))),
+            ))))
+            }
             (false, true) if !self.dir_present() => {
                 return left(
                     "left from before a crash or fencing lead nowhere (the pool is not here)",
