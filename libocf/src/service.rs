@@ -288,27 +288,39 @@ impl DropIn {
     }
 
     /// Write `text` unless the drop-in already says exactly that; true if it changed (then
-    /// `daemon-reload` is due). Written to a temporary file and renamed: never half a file.
+    /// `daemon-reload` is due). See [`write_if_changed`].
     pub fn write(&self, text: &str) -> std::io::Result<bool> {
-        if std::fs::read_to_string(&self.path).is_ok_and(|t| t == text) {
-            return Ok(false);
-        }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("conf.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)?;
-        Ok(true)
+        write_if_changed(&self.path, text)
     }
 
     /// Remove it; true if it was there.
     pub fn remove(&self) -> std::io::Result<bool> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+        remove_if_present(&self.path)
+    }
+}
+
+/// Write `text` to `path` (its directory created) unless the file already says exactly that;
+/// true if it changed. Written to a temporary file beside it and renamed: never half a file.
+pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(true)
+}
+
+/// Remove the file at `path`; true if it was there.
+pub fn remove_if_present(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -8,7 +8,8 @@ use libocf::command::failed;
 use libocf::pool_config::PoolConfig;
 use libocf::proc_net::{listener_for, listening, Listener};
 use libocf::service::{
-    distro_from_os_release, resolve_unit, unit_installed, DropIn, FileService, Systemd, Units,
+    distro_from_os_release, remove_if_present, resolve_unit, unit_installed, write_if_changed,
+    DropIn, FileService, Systemd, Units,
 };
 use libocf::{
     AgentSpec, Ctx, Health, OcfError, Params, ResourceAgent, Runner, Started, Stopped, SystemRunner,
@@ -182,7 +183,7 @@ impl Nfs {
             self.stop_server_and_state_holders(ctx, &unit)?;
             pool.link_all()?;
         }
-        self.host.write_env(&env_text(&self.cfg)).map_err(|e| {
+        write_if_changed(&self.host.env_file(), &env_text(&self.cfg)).map_err(|e| {
             OcfError::generic(format!(
                 "cannot write {}: {e}",
                 self.host.env_file().display()
@@ -245,7 +246,7 @@ impl Nfs {
         }
         // the drop-in stays (no daemon-reload): without its environment file the unit runs plain
         // rpc.nfsd, as the distribution's does
-        self.host.remove_env().map_err(|e| {
+        remove_if_present(&self.host.env_file()).map_err(|e| {
             OcfError::generic(format!(
                 "cannot remove {}: {e}",
                 self.host.env_file().display()

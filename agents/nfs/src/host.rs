@@ -47,26 +47,6 @@ impl Host {
         self.path(crate::unit::ENV_FILE)
     }
 
-    /// Write the environment file (a temporary file renamed: never half a file).
-    pub fn write_env(&self, text: &str) -> std::io::Result<()> {
-        let path = self.env_file();
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("env.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)
-    }
-
-    /// Remove the environment file; true if it was there.
-    pub fn remove_env(&self) -> std::io::Result<bool> {
-        match std::fs::remove_file(self.env_file()) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     /// The number of nfsd threads (`/proc/fs/nfsd/threads`); 0 when nfsd is not loaded.
     pub fn nfsd_threads(&self) -> u32 {
         std::fs::read_to_string(self.path("/proc/fs/nfsd/threads"))

@@ -39,6 +39,16 @@ impl FakeSystemd {
     fn record(&self, line: String) {
         self.calls.lock().unwrap().push(line);
     }
+    /// What the kernel and /proc show once `unit` has stopped.
+    fn stopped(&self, unit: &str) {
+        if unit == "nfs-kernel-server.service" {
+            self.threads(0);
+            let _ = std::fs::remove_file(self.host.path(&format!("{CLD_PID}/fd/5")));
+        }
+        if unit == "nfsdcld.service" {
+            let _ = std::fs::remove_dir_all(self.host.path(CLD_PID));
+        }
+    }
 }
 
 impl Units for FakeSystemd {
@@ -75,24 +85,12 @@ impl Units for FakeSystemd {
     }
     fn stop(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
         self.record(format!("stop {unit}"));
-        if unit == "nfs-kernel-server.service" {
-            self.threads(0);
-            let _ = std::fs::remove_file(self.host.path(&format!("{CLD_PID}/fd/5")));
-        }
-        if unit == "nfsdcld.service" {
-            let _ = std::fs::remove_dir_all(self.host.path(CLD_PID));
-        }
+        self.stopped(unit);
         Ok(())
     }
-    fn stop_all(&self, units: &[&str], d: Instant) -> Result<(), CommandError> {
+    fn stop_all(&self, units: &[&str], _: Instant) -> Result<(), CommandError> {
         self.record(format!("stop {}", units.join(" ")));
-        for u in units {
-            self.stop(u, d)?;
-        }
-        // one call: its single stops are not what systemctl was asked
-        let mut calls = self.calls.lock().unwrap();
-        let keep = calls.len() - units.len();
-        calls.truncate(keep);
+        units.iter().for_each(|u| self.stopped(u));
         Ok(())
     }
     fn reload(&self, unit: &str, _: Instant) -> Result<(), CommandError> {
