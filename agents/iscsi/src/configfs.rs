@@ -177,6 +177,7 @@ pub mod fake {
                 ("enable", "0"),
                 ("attrib/authentication", "1"),
                 ("attrib/generate_node_acls", "0"),
+                ("attrib/demo_mode_discovery", "1"),
                 ("attrib/demo_mode_write_protect", "1"),
                 ("attrib/cache_dynamic_acls", "0"),
                 ("param/AuthMethod", "CHAP,None"),

@@ -281,6 +281,9 @@ pub fn apply(lio: &dyn Lio, d: &Desired) -> Result<u32, LioError> {
         *c += 1;
     }
     set(lio, &format!("{tpg}/attrib/generate_node_acls"), "0", c)?;
+    // SendTargets answers only initiators with an ACL: by default LIO lists every target of the
+    // node with all its portals (the storage network's backend targets too) to anyone who asks
+    set(lio, &format!("{tpg}/attrib/demo_mode_discovery"), "0", c)?;
     set(lio, &format!("{tpg}/attrib/cache_dynamic_acls"), "0", c)?;
     set(
         lio,

@@ -161,6 +161,13 @@ fn start_builds_everything_and_enables_the_tpg_last() {
         t.read(&format!("{tpg}/attrib/generate_node_acls")).unwrap(),
         "0"
     );
+    // SendTargets lists the target only to initiators with an ACL (LIO's default lists every
+    // target of the node, the storage network's backend targets too, to anyone who asks)
+    assert_eq!(
+        t.read(&format!("{tpg}/attrib/demo_mode_discovery"))
+            .unwrap(),
+        "0"
+    );
     assert_eq!(
         t.read(&format!("{tpg}/attrib/authentication")).unwrap(),
         "1"
