@@ -9,6 +9,11 @@ IQN=iqn.2024-01.local.lab:san
 C=/var/tmp/san-client           # node3: the writers' logs
 KINDS="iscsi nfs smb"
 T0=$(date +%s)
+# Scenarios take their times from the host's clock and read the guests' journals since them. The guests
+# keep no time sync and start from the RTC's whole second, so a guest's clock can be behind the host's
+# (node3 was measured 0.9 s behind): journal windows open CLOCK_SLACK seconds early, or an entry logged
+# right after the host's time falls before it by the guest's clock (71's "standby requested" did).
+CLOCK_SLACK=5
 
 fail() { echo "FAIL: $*"; exit 1; }
 other() { [ "$1" = node1 ] && echo node2 || echo node1; }
@@ -34,12 +39,12 @@ wait_group_on() {
 health() { lab exec "$1" "zpool list -H -o health $POOL"; }
 scanline() { lab exec "$1" "zpool status $POOL | sed -n 's/^ *scan: //p'"; }
 # fenced_since NODE EPOCH: node3's fencer logged a successful fencing (off or reboot) of NODE at or
-# after EPOCH (5 s of clock skew allowed). Its journal, not `stonith_admin --history`: the history keeps
+# after EPOCH (CLOCK_SLACK allowed). Its journal, not `stonith_admin --history`: the history keeps
 # one entry per target and action, so a second fencing of a node left the count of entries unchanged.
 # (read whole before grep: `grep -q` leaving early could fail `lab exec` with EPIPE, under pipefail)
 fenced_since() {
   local log
-  log=$(lab exec node3 "journalctl -q --no-pager -o cat --since=@$(( $2 - 5 )) SYSLOG_IDENTIFIER=pacemaker-fenced")
+  log=$(lab exec node3 "journalctl -q --no-pager -o cat --since=@$(( $2 - CLOCK_SLACK )) SYSLOG_IDENTIFIER=pacemaker-fenced")
   grep -qE "Operation '(off|reboot)' targeting $1 by .*: OK" <<<"$log"
 }
 # backend_logged_in NODE: NODE's session to its peer's backend target is LOGGED_IN (in `iscsiadm -m
@@ -123,11 +128,7 @@ writers_verify() {
   done
 }
 
-# ---- hasan timeline of what happened since SINCE, from the journals of the nodes that answer.
-# SINCE is the host's clock; the guests keep no time sync and start from the RTC's whole second, so a
-# guest's clock can be behind the host's (node3 was measured 0.9 s behind). A trigger logged right after
-# SINCE (71's "standby requested", logged first thing) then fell before it by that guest's clock and the
-# timeline found no failover: the window opens 5 s early, as fenced_since's does.
+# ---- hasan timeline of what happened since SINCE (less CLOCK_SLACK), from the journals of the nodes that answer
 IDENTS="pacemakerd pacemaker-based pacemaker-fenced pacemaker-execd pacemaker-attrd pacemaker-schedulerd
   pacemaker-controld corosync hasan hasan-zpool hasan-vip hasan-iscsi hasan-nfs hasan-smb fence_hasan_ipmi"
 timeline() { # timeline SINCE: prints the timeline (node3 merges every node's journal); TIMELINE keeps it
@@ -136,7 +137,7 @@ timeline() { # timeline SINCE: prints the timeline (node3 merges every node's jo
   for i in $IDENTS; do m="$m SYSLOG_IDENTIFIER=$i"; done
   tmp=$(mktemp)
   for x in node1 node2 node3; do
-    lab exec -t 300 "$x" "journalctl -o json --no-pager --since=@$((since - 5)) $m" > "$tmp" 2>/dev/null || continue
+    lab exec -t 300 "$x" "journalctl -o json --no-pager --since=@$((since - CLOCK_SLACK)) $m" > "$tmp" 2>/dev/null || continue
     lab copy node3 "$tmp" "/tmp/timeline-$x.json" >/dev/null && files="$files /tmp/timeline-$x.json"
   done
   rm -f "$tmp"
